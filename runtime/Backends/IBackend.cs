@@ -1,0 +1,108 @@
+namespace FaceNetGen.Backends;
+
+/// <summary>
+/// The kernels a generated model calls. The generated code is a flat list of these calls over statically planned
+/// arenas and does not know which implementation runs them (the CPU backends or the CUDA backend).
+/// </summary>
+/// <remarks>
+/// <para><b>Layout.</b> Every activation is NCHW: image n, channel c, row h, column w of a (N, C, H, W) tensor lives at
+/// ((n·C + c)·H + h)·W + w. Convolution weights are OIHW (out channel, in channel, row, column); fully connected weights
+/// are [out, in]; biases are [out]. This is PyTorch's and ONNX's layout, so weights move between them unchanged.</para>
+/// <para><b>Gradients.</b> Parameter-gradient kernels (…BackwardFilter) accumulate into dw and db (+=), so gradients of a
+/// batch can be summed over several calls; the trainer zeroes them before a step. Activation-gradient kernels assign dx,
+/// unless <c>accumulate</c> is true: the generated backward passes true where a tensor fans out to several consumers
+/// (the input of an inception module) and the gradients of the branches must add up.</para>
+/// <para><b>Batches.</b> <c>n</c> is the number of images in the call; each tensor's images are contiguous.</para>
+/// </remarks>
+public interface IBackend : IDisposable
+{
+    /// <summary>Short name: "cpu" or "cuda".</summary>
+    string Name { get; }
+
+    /// <summary>What it runs on, for logs and benchmarks (processor, threads, SIMD width; or GPU and library versions).</summary>
+    string Description { get; }
+
+    /// <summary>Allocates <paramref name="length"/> floats, zeroed.</summary>
+    DeviceBuffer Allocate(long length);
+
+    void Upload(ReadOnlySpan<float> source, BufferView destination);
+
+    void Download(BufferView source, Span<float> destination);
+
+    void Fill(BufferView destination, long length, float value);
+
+    void Copy(BufferView source, BufferView destination, long length);
+
+    /// <summary>Waits until every queued kernel has finished (a no-op on the CPU).</summary>
+    void Synchronize();
+
+    // ---- convolution -------------------------------------------------------------------------------------
+    // x: (n, InC, InH, InW), w: (OutC, InC, KH, KW), b: (OutC), y: (n, OutC, OutH, OutW)
+
+    /// <summary>y = conv(x, w) + b, then max(0, ·) when <paramref name="relu"/>.</summary>
+    void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu);
+
+    /// <summary>dx (=|+=) convᵀ(dy, w).</summary>
+    void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
+
+    /// <summary>dw += Σₙ dy ⋆ x; db += Σₙ,ₕ,ᵥ dy.</summary>
+    void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db);
+
+    /// <summary>dy *= (y &gt; 0), in place: the ReLU fused into a forward kernel, undone on its gradient.</summary>
+    void ReluBackward(BufferView y, BufferView dy, long length);
+
+    // ---- pooling and normalisation -----------------------------------------------------------------------
+
+    /// <summary>Max, average (over unpadded inputs) or L2 (√Σx²) pooling of each channel.</summary>
+    void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y);
+
+    /// <summary>dx (=|+=) the pooling gradient; max pooling routes to the first maximum of each window.</summary>
+    void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate);
+
+    void LrnForward(in LrnGeometry g, int n, BufferView x, BufferView y);
+
+    void LrnBackward(in LrnGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate);
+
+    // ---- concatenation -----------------------------------------------------------------------------------
+    // part: (n, partC, spatial); whole: (n, wholeC, spatial); the part occupies channels [offset, offset + partC).
+
+    void ConcatForward(int n, int spatial, BufferView part, int partChannels, BufferView whole, int wholeChannels, int channelOffset);
+
+    /// <summary>dPart (=|+=) the part's channels of dWhole.</summary>
+    void ConcatBackward(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView dPart, int partChannels, bool accumulate);
+
+    // ---- fully connected ---------------------------------------------------------------------------------
+    // x: (n, in), w: (out, in), b: (out), y: (n, out)
+
+    /// <summary>y = x·wᵀ + b, then max(0, ·) when <paramref name="relu"/>.</summary>
+    void LinearForward(int n, int inFeatures, int outFeatures, BufferView x, BufferView w, BufferView b, BufferView y, bool relu);
+
+    /// <summary>dx (=|+=) dy·w.</summary>
+    void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate);
+
+    /// <summary>dw += dyᵀ·x; db += Σₙ dy.</summary>
+    void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db);
+
+    /// <summary>y[i, j] = max over k &lt; pool of x[i, j·pool + k]; x: (n, units·pool), y: (n, units).</summary>
+    void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y);
+
+    /// <summary>dx (=|+=) dy routed to the first maximum of each group.</summary>
+    void MaxoutBackward(int n, int units, int pool, BufferView x, BufferView dy, BufferView dx, bool accumulate);
+
+    /// <summary>y = x / ‖x‖₂ per row; x, y: (n, dim).</summary>
+    void L2NormalizeForward(int n, int dim, BufferView x, BufferView y);
+
+    /// <summary>dx (=|+=) (dy − y·(y·dy)) / ‖x‖₂ per row.</summary>
+    void L2NormalizeBackward(int n, int dim, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate);
+
+    // ---- optimisers (elementwise over a parameter arena) ---------------------------------------------------
+
+    /// <summary>AdaGrad: s += g²; p −= lr·g / (√s + eps).</summary>
+    void AdaGradStep(BufferView param, BufferView grad, BufferView sumSquares, long length, float learningRate, float epsilon);
+
+    /// <summary>SGD with momentum and weight decay: v = μ·v + (g + λ·p); p −= lr·v.</summary>
+    void SgdStep(BufferView param, BufferView grad, BufferView velocity, long length, float learningRate, float momentum, float weightDecay);
+
+    /// <summary>Adam with bias correction at step t (1-based).</summary>
+    void AdamStep(BufferView param, BufferView grad, BufferView m, BufferView v, long length, float learningRate, float beta1, float beta2, float epsilon, int step);
+}

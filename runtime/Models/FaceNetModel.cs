@@ -1,0 +1,163 @@
+using FaceNetGen.Backends;
+using FaceNetGen.Specs;
+
+namespace FaceNetGen.Models;
+
+/// <summary>
+/// The base of every generated model class. It owns the arenas, sized once from the generated constants; the
+/// generated subclass adds the constants themselves and <see cref="Forward"/>/<see cref="Backward"/>, a flat list of
+/// kernel calls over views into these arenas. Nothing here allocates per step.
+/// </summary>
+/// <remarks>
+/// Arenas: <see cref="Parameters"/> and <see cref="ParameterGradients"/> hold <see cref="ModelDescription.ParameterLength"/>
+/// floats. <see cref="Activations"/> and <see cref="ActivationGradients"/> hold <see cref="ModelDescription.ActivationsPerImage"/>
+/// × <see cref="MaxBatch"/> floats: each activation tensor's images are contiguous (NCHW), its slot starting at its per-image
+/// offset × MaxBatch. The gradient arenas exist only for a model built for training.
+/// </remarks>
+public abstract class FaceNetModel : IDisposable
+{
+    private bool _disposed;
+
+    protected FaceNetModel(IBackend backend, int maxBatch, bool training, ModelDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (maxBatch < 1) throw new ArgumentOutOfRangeException(nameof(maxBatch), maxBatch, "The batch size must be at least 1.");
+        Backend = backend;
+        MaxBatch = maxBatch;
+        Description = description;
+        IsTraining = training;
+        Parameters = backend.Allocate(description.ParameterLength);
+        Activations = backend.Allocate(description.ActivationsPerImage * maxBatch);
+        if (training)
+        {
+            ParameterGradients = backend.Allocate(description.ParameterLength);
+            ActivationGradients = backend.Allocate(description.ActivationsPerImage * maxBatch);
+        }
+    }
+
+    public ModelDescription Description { get; }
+
+    public IBackend Backend { get; }
+
+    public int MaxBatch { get; }
+
+    public bool IsTraining { get; }
+
+    public DeviceBuffer Parameters { get; }
+
+    public DeviceBuffer Activations { get; }
+
+    public DeviceBuffer? ParameterGradients { get; }
+
+    public DeviceBuffer? ActivationGradients { get; }
+
+    /// <summary>The input batch: (MaxBatch, C, H, W), NCHW.</summary>
+    public BufferView Input => A(0);
+
+    /// <summary>The embeddings after <see cref="Forward"/>: (MaxBatch, EmbeddingSize), each row of unit length.</summary>
+    public BufferView Output => A(Description.OutputOffset);
+
+    /// <summary>Where the loss writes d(loss)/d(embedding) before <see cref="Backward"/>.</summary>
+    public BufferView OutputGradient => dA(Description.OutputOffset);
+
+    /// <summary>Runs the network on the first <paramref name="n"/> images of <see cref="Input"/>.</summary>
+    public abstract void Forward(int n);
+
+    /// <summary>Back-propagates <see cref="OutputGradient"/>; parameter gradients accumulate into <see cref="ParameterGradients"/>.</summary>
+    public abstract void Backward(int n);
+
+    /// <summary>Activation slot of a tensor, given its per-image offset.</summary>
+    protected BufferView A(long perImageOffset) => new(Activations, perImageOffset * MaxBatch);
+
+    /// <summary>Activation-gradient slot of a tensor, given its per-image offset.</summary>
+    protected BufferView dA(long perImageOffset) => new(ActivationGradients!, perImageOffset * MaxBatch);
+
+    /// <summary>A parameter tensor, given its offset.</summary>
+    protected BufferView P(long offset) => new(Parameters, offset);
+
+    /// <summary>A parameter tensor's gradient, given its offset.</summary>
+    protected BufferView dP(long offset) => new(ParameterGradients!, offset);
+
+    protected void CheckForward(int n)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((uint)(n - 1) >= (uint)MaxBatch) throw new ArgumentOutOfRangeException(nameof(n), n, $"The batch must hold 1 to {MaxBatch} images.");
+    }
+
+    protected void CheckBackward(int n)
+    {
+        CheckForward(n);
+        if (!IsTraining) throw new InvalidOperationException($"This {Description.Name} was built for inference; build it with training: true to run Backward.");
+    }
+
+    /// <summary>Fills the parameters: He normal before a ReLU, Glorot normal before a linear output, zero biases.</summary>
+    public void InitializeParameters(ulong seed)
+    {
+        var rng = new DeterministicRandom(seed);
+        var host = new float[Description.ParameterLength];
+        foreach (var p in Description.Parameters)
+        {
+            double std = p.Init switch
+            {
+                ParamInit.He => Math.Sqrt(2.0 / p.FanIn),
+                ParamInit.Glorot => Math.Sqrt(2.0 / (p.FanIn + p.FanOut)),
+                _ => 0,
+            };
+            var span = host.AsSpan((int)p.Offset, (int)p.Length);
+            if (std == 0)
+            {
+                span.Clear();
+                continue;
+            }
+            for (int i = 0; i < span.Length; i++) span[i] = (float)(rng.NextNormal() * std);
+        }
+        SetParameters(host);
+    }
+
+    public void SetParameters(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Description.ParameterLength)
+            throw new ArgumentException($"{Description.Name} has {Description.ParameterLength} parameters, not {values.Length}.", nameof(values));
+        Backend.Upload(values, P(0));
+    }
+
+    public float[] GetParameters()
+    {
+        var host = new float[Description.ParameterLength];
+        Backend.Download(P(0), host);
+        return host;
+    }
+
+    public void ZeroGradients()
+    {
+        if (ParameterGradients is null) throw new InvalidOperationException("This model was built for inference and has no gradients.");
+        Backend.Fill(dP(0), Description.ParameterLength, 0f);
+    }
+
+    /// <summary>Copies <paramref name="n"/> images (NCHW floats) into <see cref="Input"/>.</summary>
+    public void SetInput(ReadOnlySpan<float> images, int n)
+    {
+        CheckForward(n);
+        if (images.Length < (long)n * Description.InputSize)
+            throw new ArgumentException($"{n} images of {Description.InputChannels}x{Description.InputHeight}x{Description.InputWidth} need {(long)n * Description.InputSize} floats, not {images.Length}.", nameof(images));
+        Backend.Upload(images.Slice(0, n * Description.InputSize), Input);
+    }
+
+    /// <summary>Copies the first <paramref name="n"/> embeddings out of <see cref="Output"/>.</summary>
+    public void GetOutput(Span<float> embeddings, int n)
+    {
+        CheckForward(n);
+        Backend.Download(Output, embeddings.Slice(0, n * Description.EmbeddingSize));
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Parameters.Dispose();
+        Activations.Dispose();
+        ParameterGradients?.Dispose();
+        ActivationGradients?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,86 @@
+using FaceNetGen.Specs;
+
+namespace FaceNetGen.Models;
+
+/// <summary>A parameter tensor of a generated model: where it sits in the parameter arena and how it is initialised.</summary>
+public sealed record ParameterTensor(string Name, IReadOnlyList<int> Shape, long Offset, long Length, bool IsBias, int FanIn, int FanOut, ParamInit Init);
+
+/// <summary>An activation tensor of a generated model: its per-image offset and shape (C, H, W).</summary>
+public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset)
+{
+    public long Size => (long)Channels * Height * Width;
+}
+
+/// <summary>
+/// Everything a generated model class knows at compile time, as one object the runtime can read: the trainer, the
+/// checkpoint format, the exporter and the CLI work from it and never from the YAML.
+/// </summary>
+public sealed class ModelDescription
+{
+    public ModelDescription(
+        string name, string specHash,
+        int inputHeight, int inputWidth, int inputChannels, int embeddingSize,
+        long weights, long biases, long flops, long multiplyAdds,
+        long parameterLength, long activationsPerImage, long outputOffset,
+        ParameterTensor[] parameters, ActivationTensor[] activations, string layerTable)
+    {
+        Name = name;
+        SpecHash = specHash;
+        InputHeight = inputHeight;
+        InputWidth = inputWidth;
+        InputChannels = inputChannels;
+        EmbeddingSize = embeddingSize;
+        Weights = weights;
+        Biases = biases;
+        Flops = flops;
+        MultiplyAdds = multiplyAdds;
+        ParameterLength = parameterLength;
+        ActivationsPerImage = activationsPerImage;
+        OutputOffset = outputOffset;
+        Parameters = parameters;
+        Activations = activations;
+        LayerTable = layerTable;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The architecture's hash: checkpoints carry it, and loading refuses a checkpoint of another architecture.</summary>
+    public string SpecHash { get; }
+
+    public int InputHeight { get; }
+
+    public int InputWidth { get; }
+
+    public int InputChannels { get; }
+
+    public int InputSize => InputChannels * InputHeight * InputWidth;
+
+    public int EmbeddingSize { get; }
+
+    public long Weights { get; }
+
+    public long Biases { get; }
+
+    public long ParameterCount => Weights + Biases;
+
+    /// <summary>FLOPS per image as the paper's tables count them: (weights + biases) × output positions.</summary>
+    public long Flops { get; }
+
+    /// <summary>Multiply-adds per image of the forward pass (weights × output positions).</summary>
+    public long MultiplyAdds { get; }
+
+    public long ParameterLength { get; }
+
+    public long ActivationsPerImage { get; }
+
+    public long OutputOffset { get; }
+
+    public IReadOnlyList<ParameterTensor> Parameters { get; }
+
+    public IReadOnlyList<ActivationTensor> Activations { get; }
+
+    /// <summary>The paper-style layer table regenerated from the spec.</summary>
+    public string LayerTable { get; }
+
+    public override string ToString() => $"{Name} ({InputHeight}x{InputWidth}x{InputChannels} -> {EmbeddingSize}, {SpecAnalyzer.FormatParams(ParameterCount)} params, {SpecAnalyzer.FormatFlops(Flops)} FLOPS)";
+}
