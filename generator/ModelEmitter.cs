@@ -110,7 +110,8 @@ internal static class ModelEmitter
             w.Line($"        new(\"{t.Name}\", {I(t.Shape.C)}, {I(t.Shape.H)}, {I(t.Shape.W)}, Act.{t.Identifier}),");
         }
         w.Line("    },");
-        w.Line("    LayerTable);");
+        w.Line("    LayerTable,");
+        w.Line("    BuildGraph);");
         w.Line();
         w.Line("/// <summary>The paper-style layer table of this spec.</summary>");
         w.Line("public const string LayerTable =");
@@ -156,6 +157,13 @@ internal static class ModelEmitter
         w.Line("CheckForward(n);");
         w.Line("var b = Backend;");
         foreach (var op in plan.Ops) EmitForward(w, plan, op);
+        w.Close();
+        w.Line();
+
+        // ---- graph description for exporters ----
+        w.Line("/// <summary>Describes the ops of <see cref=\"Forward\"/>, in order, to an exporter.</summary>");
+        w.Open($"public static void BuildGraph({Models}.IGraphBuilder g)");
+        foreach (var op in plan.Ops) EmitGraph(w, plan, op);
         w.Close();
         w.Line();
 
@@ -230,6 +238,40 @@ internal static class ModelEmitter
                 w.Line($"b.L2NormalizeForward(n, {I(l2.Dim)}, {A(x)}, {A(y)});");
                 break;
             }
+        }
+    }
+
+    private static void EmitGraph(SourceWriter w, Plan plan, PlanOp op)
+    {
+        string y = S(plan.Tensors[op.Output].Name);
+        string x = S(plan.Tensors[op.Inputs[0]].Name);
+        string layer = S(op.Layer);
+        switch (op)
+        {
+            case ConvOp c:
+                w.Line($"g.Conv({layer}, {x}, {y}, {S(plan.Parameters[c.Weight].Name)}, {S(plan.Parameters[c.Bias].Name)}, in {Geometry(plan, c)}, relu: {B(c.Relu)});");
+                break;
+            case PoolOp p:
+                w.Line($"g.Pool({layer}, {x}, {y}, in {Geometry(plan, p)});");
+                break;
+            case LrnOp l:
+                w.Line($"g.Lrn({layer}, {x}, {y}, in {Geometry(plan, l)});");
+                break;
+            case ConcatOp cc:
+                w.Line($"g.Concat({layer}, new[] {{ {string.Join(", ", cc.Parts.Select(t => S(plan.Tensors[t].Name)))} }}, {y});");
+                break;
+            case LinearOp f:
+            {
+                var shape = plan.Tensors[f.Input].Shape;
+                w.Line($"g.Linear({layer}, {x}, {y}, {S(plan.Parameters[f.Weight].Name)}, {S(plan.Parameters[f.Bias].Name)}, {I(shape.C)}, {I(shape.H)}, {I(shape.W)}, {I(f.OutFeatures)}, relu: {B(f.Relu)});");
+                break;
+            }
+            case MaxoutOp m:
+                w.Line($"g.Maxout({layer}, {x}, {y}, {I(m.Units)}, {I(m.PoolSize)});");
+                break;
+            case L2NormOp l2:
+                w.Line($"g.L2Normalize({layer}, {x}, {y}, {I(l2.Dim)});");
+                break;
         }
     }
 
@@ -322,6 +364,9 @@ internal static class ModelEmitter
     private static string B(bool v) => v ? "true" : "false";
 
     private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
+
+    /// <summary>A C# string literal (names are ASCII letters, digits, '_', '-' and '.', so nothing needs escaping but quotes).</summary>
+    private static string S(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }

@@ -12,6 +12,9 @@ public interface IGeneratedModel<TSelf>
     /// <summary>The model's compile-time description (sizes, parameter table, layer table).</summary>
     static abstract ModelDescription Info { get; }
 
+    /// <summary>Describes the model's ops to an exporter.</summary>
+    static abstract void BuildGraph(IGraphBuilder g);
+
     /// <summary>Builds the model with arenas for <paramref name="maxBatch"/> images.</summary>
     static abstract TSelf Create(IBackend backend, int maxBatch, bool training);
 }

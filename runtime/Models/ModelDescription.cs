@@ -22,8 +22,9 @@ public sealed class ModelDescription
         int inputHeight, int inputWidth, int inputChannels, int embeddingSize,
         long weights, long biases, long flops, long multiplyAdds,
         long parameterLength, long activationsPerImage, long outputOffset,
-        ParameterTensor[] parameters, ActivationTensor[] activations, string layerTable)
+        ParameterTensor[] parameters, ActivationTensor[] activations, string layerTable, Action<IGraphBuilder> buildGraph)
     {
+        BuildGraph = buildGraph;
         Name = name;
         SpecHash = specHash;
         InputHeight = inputHeight;
@@ -78,6 +79,9 @@ public sealed class ModelDescription
     public IReadOnlyList<ParameterTensor> Parameters { get; }
 
     public IReadOnlyList<ActivationTensor> Activations { get; }
+
+    /// <summary>Describes the model's ops, in forward order, to an exporter.</summary>
+    public Action<IGraphBuilder> BuildGraph { get; }
 
     /// <summary>The paper-style layer table regenerated from the spec.</summary>
     public string LayerTable { get; }
