@@ -38,7 +38,7 @@ public sealed class FaceNetGenerator : IIncrementalGenerator
             .Where(static pair =>
                 pair.Right.GetOptions(pair.Left).TryGetValue("build_metadata.AdditionalFiles.FaceNetSpec", out var flag)
                 && string.Equals(flag, "true", StringComparison.OrdinalIgnoreCase))
-            .Select(static (pair, ct) => new SpecFile(pair.Left.Path, pair.Left.GetText(ct)?.ToString() ?? ""))
+            .Select(static (pair, ct) => ReadSpec(pair.Left, ct))
             .WithTrackingName(SpecFilesStep);
 
         var analysed = specFiles
@@ -53,8 +53,28 @@ public sealed class FaceNetGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(emitted.Collect(), static (spc, outputs) => Output(spc, outputs));
     }
 
+    private static SpecFile ReadSpec(AdditionalText text, CancellationToken ct)
+    {
+        try
+        {
+            return new SpecFile(text.Path, text.GetText(ct)?.ToString() ?? "", null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new SpecFile(text.Path, "", ex.GetType().Name + ": " + ex.Message);
+        }
+    }
+
     private static SpecResult Analyse(SpecFile file)
     {
+        if (file.ReadError is not null)
+        {
+            return new SpecResult(file, null, new EquatableArray<SpecDiagnostic>(new[]
+            {
+                SpecDiagnostics.Create(SpecDiagnostics.Internal, SourceSpan.None, "the spec could not be read: " + file.ReadError),
+            }));
+        }
+
         try
         {
             var result = SpecAnalyzer.Compile(file.Text);
@@ -132,7 +152,7 @@ public sealed class FaceNetGenerator : IIncrementalGenerator
 }
 
 /// <summary>An AdditionalFile, reduced to plain strings the moment it enters the pipeline.</summary>
-internal sealed record SpecFile(string Path, string Text);
+internal sealed record SpecFile(string Path, string Text, string? ReadError);
 
 /// <summary>The analysis of one spec file.</summary>
 internal sealed record SpecResult(SpecFile File, AnalyzedModel? Model, EquatableArray<SpecDiagnostic> Diagnostics);

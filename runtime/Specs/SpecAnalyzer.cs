@@ -73,9 +73,9 @@ public static class SpecAnalyzer
             accepting = $"{declared.Text} ± {tolerance.Text}";
             return Math.Abs(computed - declared.Value) <= slack + 1e-9;
         }
-        double written = Math.Round(declared.Value / declared.Unit);
+        double written = Math.Round(declared.Value / declared.Unit, MidpointRounding.AwayFromZero);
         accepting = $"{WriteUnits(written - 1, declared)}–{WriteUnits(written + 1, declared)}";
-        return Math.Abs(Math.Round(computed / declared.Unit) - written) <= 1;
+        return Math.Abs(Math.Round(computed / declared.Unit, MidpointRounding.AwayFromZero) - written) <= 1;
     }
 
     private static string WriteUnits(double units, FigureDecl like)
@@ -289,7 +289,7 @@ public static class SpecAnalyzer
                 {
                     depth = 1;
                     kernel = $"maxout p={mo.PoolSize}";
-                    int units = mo.Outputs * mo.PoolSize;
+                    int units = checked(mo.Outputs * mo.PoolSize);
                     var (w, b) = AddLinearParams(layer.Name, id, (int)shape.Size, units, relu: false);
                     int lin = AddTensor(layer.Name + ".linear", id + "_Linear", new Shape(units, 1, 1));
                     _ops.Add(new LinearOp(layer.Name, input, lin, w, b, (int)shape.Size, units, Relu: false));
@@ -447,6 +447,11 @@ public static class SpecAnalyzer
 
         private int AddTensor(string name, string id, Shape shape)
         {
+            if (shape.Size > int.MaxValue)
+            {
+                // Kernels index one image's tensor with 32-bit integers; a spec this large cannot be compiled.
+                throw new OverflowException($"tensor '{name}' would hold {shape.Size} floats per image, more than the 2^31 a kernel can index");
+            }
             id = Unique(id);
             int t = _tensors.Count;
             _tensors.Add(new TensorSlot(t, name, id, shape, _activationOffset));

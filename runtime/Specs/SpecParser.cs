@@ -56,14 +56,23 @@ public static class SpecParser
     private static ModelSpec? ParseCore(string text, List<SpecDiagnostic> diagnostics)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException ex)
         {
             var span = ToSpan(ex.Start, ex.End);
             diagnostics.Add(SpecDiagnostics.Create(SpecDiagnostics.YamlSyntax, span, StripMarkPrefix(ex.Message)));
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // The YAML scanner can fail without a YamlException on some unterminated flow collections; report
+            // where it stopped.
+            var at = scanner.CurrentPosition;
+            diagnostics.Add(SpecDiagnostics.Create(SpecDiagnostics.YamlSyntax, ToSpan(at, at), "the text near here is not valid YAML (is a '}' or ']' missing?)"));
             return null;
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using FaceNetGen.Models;
 using FaceNetGen.Specs;
 
@@ -72,30 +73,36 @@ internal static class SpecCommand
 
     private static void WriteJson(AnalyzedModel model, TextWriter stdout)
     {
-        var doc = new
+        // JsonNode rather than reflection over anonymous types: a trimmed publish of the tool stays warning-free.
+        var layers = new JsonArray();
+        foreach (var l in model.Layers)
         {
-            name = model.Spec.Name,
-            hash = model.Hash,
-            input = new { height = model.Spec.InputHeight, width = model.Spec.InputWidth, channels = model.Spec.InputChannels },
-            embedding = model.Spec.Embedding,
-            weights = model.Weights,
-            biases = model.Biases,
-            @params = model.Params,
-            flops = model.Flops,
-            multiplyAdds = model.MultiplyAdds,
-            layers = model.Layers.Select(l => new
+            layers.Add(new JsonObject
             {
-                name = l.Name,
-                type = l.Type,
-                sizeIn = l.In.ToString(),
-                sizeOut = l.Out.ToString(),
-                kernel = l.Kernel,
-                weights = l.Weights,
-                biases = l.Biases,
-                @params = l.Params,
-                flops = l.Flops,
-            }),
+                ["name"] = l.Name,
+                ["type"] = l.Type,
+                ["sizeIn"] = l.In.ToString(),
+                ["sizeOut"] = l.Out.ToString(),
+                ["kernel"] = l.Kernel,
+                ["weights"] = l.Weights,
+                ["biases"] = l.Biases,
+                ["params"] = l.Params,
+                ["flops"] = l.Flops,
+            });
+        }
+        var doc = new JsonObject
+        {
+            ["name"] = model.Spec.Name,
+            ["hash"] = model.Hash,
+            ["input"] = new JsonObject { ["height"] = model.Spec.InputHeight, ["width"] = model.Spec.InputWidth, ["channels"] = model.Spec.InputChannels },
+            ["embedding"] = model.Spec.Embedding,
+            ["weights"] = model.Weights,
+            ["biases"] = model.Biases,
+            ["params"] = model.Params,
+            ["flops"] = model.Flops,
+            ["multiplyAdds"] = model.MultiplyAdds,
+            ["layers"] = layers,
         };
-        stdout.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        stdout.WriteLine(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -1,5 +1,7 @@
+extern alias generator;
+
 using System.Collections.Immutable;
-using FaceNetGen.Generator;
+using generator::FaceNetGen.Generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
