@@ -101,11 +101,11 @@ public static class SpecAnalyzer
         return (value / 1e9).ToString("F1", CultureInfo.InvariantCulture) + "B";
     }
 
-    /// <summary>Paper-style FLOPS: 0.1M, 119M, 1.6B.</summary>
+    /// <summary>Paper-style FLOPS: 0.1M, 2.6M, 119M, 1.6B (one decimal below 10M, as the paper's 0.5M and 0.1M).</summary>
     public static string FormatFlops(long value)
     {
         if (value == 0) return "";
-        if (value < 950_000) return (value / 1e6).ToString("F1", CultureInfo.InvariantCulture) + "M";
+        if (value < 9_950_000) return (value / 1e6).ToString("F1", CultureInfo.InvariantCulture) + "M";
         if (value < 999_500_000) return (value / 1e6).ToString("F0", CultureInfo.InvariantCulture) + "M";
         return (value / 1e9).ToString("F1", CultureInfo.InvariantCulture) + "B";
     }
