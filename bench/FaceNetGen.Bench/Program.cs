@@ -1,0 +1,21 @@
+namespace FaceNetGen.Bench;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        string what = args.Length > 0 ? args[0] : "all";
+        switch (what)
+        {
+            case "peak":
+                Console.WriteLine($"FMA peak, 1 thread: {FmaPeak.Measure(1):F1} GFLOP/s; {Environment.ProcessorCount} threads: {FmaPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s");
+                return 0;
+            case "gemm":
+                GemmBench.Run(args.Skip(1).ToArray());
+                return 0;
+            default:
+                Console.Error.WriteLine("usage: bench [peak|gemm]");
+                return 2;
+        }
+    }
+}

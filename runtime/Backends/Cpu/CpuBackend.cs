@@ -1,0 +1,270 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace FaceNetGen.Backends.Cpu;
+
+/// <summary>
+/// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
+/// under convolutions (im2col straight into packed panels, or the image itself for 1×1), fully connected layers,
+/// and vectorised pooling, normalisation and optimiser kernels, spread over a fixed pool of worker threads.
+/// Scratch memory is grown on first use and then reused, so a warmed-up training step allocates nothing.
+/// </summary>
+/// <remarks>
+/// Results are bit-identical from run to run for a given worker count (work is partitioned statically and partial
+/// sums are reduced in a fixed order); they differ from <see cref="ReferenceBackend"/> only by float rounding.
+/// One backend serves one caller at a time: kernels of a backend must not be called concurrently.
+/// </remarks>
+public sealed unsafe partial class CpuBackend : HostBackend
+{
+    /// <summary>Columns of a convolution handled by one work item (one GEMM call).</summary>
+    internal const int TargetColumns = 512;
+
+    private readonly WorkerPool _pool;
+    private readonly WorkerScratch[] _scratch;
+    private readonly NativeScratch _shared = new();
+    private readonly NativeScratch[] _partials;
+    private bool _disposed;
+
+    /// <param name="threads">Worker threads, the caller's included (default: all processors).</param>
+    /// <param name="simd">The widest SIMD level to use (default: the widest this machine accelerates).</param>
+    public CpuBackend(int threads = 0, SimdLevel? simd = null)
+    {
+        Threads = threads > 0 ? threads : Environment.ProcessorCount;
+        Simd = simd ?? Gemm.Best;
+        if (Simd > Gemm.Best) throw new PlatformNotSupportedException($"This machine does not accelerate {Simd}.");
+        (MR, NR) = Gemm.Tile(Simd);
+        _pool = new WorkerPool(Threads);
+        _scratch = new WorkerScratch[Threads];
+        _partials = new NativeScratch[Threads];
+        for (int i = 0; i < Threads; i++)
+        {
+            _scratch[i] = new WorkerScratch();
+            _partials[i] = new NativeScratch();
+        }
+        _convForward = new ConvForwardWork(this);
+        _convData = new ConvBackwardDataWork(this);
+        _convFilter = new ConvBackwardFilterWork(this);
+        _linearForward = new LinearForwardWork(this);
+        _linearData = new LinearBackwardDataWork(this);
+        _linearFilter = new LinearBackwardFilterWork(this);
+        _pooling = new PoolWork(this);
+        _lrn = new LrnWork(this);
+        _elementwise = new ElementwiseWork(this);
+    }
+
+    public int Threads { get; }
+
+    public SimdLevel Simd { get; }
+
+    internal int MR { get; }
+
+    internal int NR { get; }
+
+    public override string Name => "cpu";
+
+    public override string Description =>
+        $"CPU, {Threads} thread{(Threads == 1 ? "" : "s")}, {Simd} (GEMM tile {MR}x{NR}){(Vector512.IsHardwareAccelerated ? ", AVX-512" : "")}";
+
+    internal WorkerScratch Scratch(int worker) => _scratch[worker];
+
+    internal NativeScratch Partial(int index) => _partials[index];
+
+    internal NativeScratch Shared => _shared;
+
+    internal WorkerPool Pool => _pool;
+
+    internal static float* P(BufferView view, long length) => CpuBuffer.Ptr(view, length);
+
+    public override void ReluBackward(BufferView y, BufferView dy, long length) =>
+        _elementwise.Run(new Elementwise.ReluMask(), P(dy, length), P(y, length), null, null, length);
+
+    public override void ConcatForward(int n, int spatial, BufferView part, int partChannels, BufferView whole, int wholeChannels, int channelOffset)
+    {
+        float* src = P(part, (long)n * partChannels * spatial);
+        float* dst = P(whole, (long)n * wholeChannels * spatial);
+        long block = (long)partChannels * spatial;
+        for (int i = 0; i < n; i++)
+        {
+            new ReadOnlySpan<float>(src + i * block, (int)block).CopyTo(new Span<float>(dst + ((long)i * wholeChannels + channelOffset) * spatial, (int)block));
+        }
+    }
+
+    public override void ConcatBackward(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView dPart, int partChannels, bool accumulate)
+    {
+        float* src = P(dWhole, (long)n * wholeChannels * spatial);
+        float* dst = P(dPart, (long)n * partChannels * spatial);
+        long block = (long)partChannels * spatial;
+        for (int i = 0; i < n; i++)
+        {
+            var s = new ReadOnlySpan<float>(src + ((long)i * wholeChannels + channelOffset) * spatial, (int)block);
+            var d = new Span<float>(dst + i * block, (int)block);
+            if (accumulate) TensorPrimitives.Add(d, s, d);
+            else s.CopyTo(d);
+        }
+    }
+
+    public override void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y)
+    {
+        float* px = P(x, (long)n * units * pool);
+        float* py = P(y, (long)n * units);
+        long total = (long)n * units;
+        for (long i = 0; i < total; i++)
+        {
+            float* g = px + i * pool;
+            float m = g[0];
+            for (int k = 1; k < pool; k++) m = MathF.Max(m, g[k]);
+            py[i] = m;
+        }
+    }
+
+    public override void MaxoutBackward(int n, int units, int pool, BufferView x, BufferView dy, BufferView dx, bool accumulate)
+    {
+        float* px = P(x, (long)n * units * pool);
+        float* pdy = P(dy, (long)n * units);
+        float* pdx = P(dx, (long)n * units * pool);
+        long total = (long)n * units;
+        for (long i = 0; i < total; i++)
+        {
+            float* g = px + i * pool;
+            float* d = pdx + i * pool;
+            int best = 0;
+            for (int k = 1; k < pool; k++)
+            {
+                if (g[k] > g[best]) best = k;
+            }
+            for (int k = 0; k < pool; k++)
+            {
+                float v = k == best ? pdy[i] : 0f;
+                d[k] = accumulate ? d[k] + v : v;
+            }
+        }
+    }
+
+    public override void L2NormalizeForward(int n, int dim, BufferView x, BufferView y)
+    {
+        float* px = P(x, (long)n * dim);
+        float* py = P(y, (long)n * dim);
+        for (int i = 0; i < n; i++)
+        {
+            var row = new ReadOnlySpan<float>(px + (long)i * dim, dim);
+            float norm = MathF.Max(TensorPrimitives.Norm(row), (float)ReferenceKernels.NormEpsilon);
+            TensorPrimitives.Divide(row, norm, new Span<float>(py + (long)i * dim, dim));
+        }
+    }
+
+    public override void L2NormalizeBackward(int n, int dim, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate)
+    {
+        float* px = P(x, (long)n * dim);
+        float* py = P(y, (long)n * dim);
+        float* pdy = P(dy, (long)n * dim);
+        float* pdx = P(dx, (long)n * dim);
+        for (int i = 0; i < n; i++)
+        {
+            long o = (long)i * dim;
+            var rx = new ReadOnlySpan<float>(px + o, dim);
+            var ry = new ReadOnlySpan<float>(py + o, dim);
+            var rdy = new ReadOnlySpan<float>(pdy + o, dim);
+            var rdx = new Span<float>(pdx + o, dim);
+            float norm = TensorPrimitives.Norm(rx);
+            bool small = !(norm > ReferenceKernels.NormEpsilon);
+            float dot = TensorPrimitives.Dot(ry, rdy);
+            float scale = small ? (float)(1 / ReferenceKernels.NormEpsilon) : 1f / norm;
+            for (int k = 0; k < dim; k++)
+            {
+                float v = small ? rdy[k] * scale : (rdy[k] - ry[k] * dot) * scale;
+                rdx[k] = accumulate ? rdx[k] + v : v;
+            }
+        }
+    }
+
+    public override void AdaGradStep(BufferView param, BufferView grad, BufferView sumSquares, long length, float learningRate, float epsilon) =>
+        _elementwise.Run(new Elementwise.AdaGrad(learningRate, epsilon), P(param, length), P(grad, length), P(sumSquares, length), null, length);
+
+    public override void SgdStep(BufferView param, BufferView grad, BufferView velocity, long length, float learningRate, float momentum, float weightDecay) =>
+        _elementwise.Run(new Elementwise.Sgd(learningRate, momentum, weightDecay), P(param, length), P(grad, length), P(velocity, length), null, length);
+
+    public override void AdamStep(BufferView param, BufferView grad, BufferView m, BufferView v, long length, float learningRate, float beta1, float beta2, float epsilon, int step) =>
+        _elementwise.Run(
+            new Elementwise.Adam(learningRate, beta1, beta2, epsilon, 1 - MathF.Pow(beta1, step), 1 - MathF.Pow(beta2, step)),
+            P(param, length), P(grad, length), P(m, length), P(v, length), length);
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _pool.Dispose();
+        foreach (var s in _scratch) s.Dispose();
+        foreach (var s in _partials) s.Dispose();
+        _shared.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Splits [0, count) into <paramref name="parts"/> near-equal static ranges.</summary>
+    internal static (int Start, int Count) Range(int count, int parts, int index)
+    {
+        int start = (int)((long)count * index / parts);
+        int end = (int)((long)count * (index + 1) / parts);
+        return (start, end - start);
+    }
+
+    private readonly ElementwiseWork _elementwise;
+
+    /// <summary>Elementwise ops over large arrays (parameter arenas), split into static chunks across workers.</summary>
+    private sealed class ElementwiseWork(CpuBackend owner) : IParallelWork
+    {
+        private const long ChunkFloats = 1 << 16;
+        private float* _a, _b, _c, _d;
+        private long _length;
+        private int _op;
+        private Elementwise.AdaGrad _adaGrad;
+        private Elementwise.Sgd _sgd;
+        private Elementwise.Adam _adam;
+
+        public void Run(Elementwise.ReluMask op, float* a, float* b, float* c, float* d, long length) => Start(0, a, b, c, d, length);
+
+        public void Run(Elementwise.AdaGrad op, float* a, float* b, float* c, float* d, long length)
+        {
+            _adaGrad = op;
+            Start(1, a, b, c, d, length);
+        }
+
+        public void Run(Elementwise.Sgd op, float* a, float* b, float* c, float* d, long length)
+        {
+            _sgd = op;
+            Start(2, a, b, c, d, length);
+        }
+
+        public void Run(Elementwise.Adam op, float* a, float* b, float* c, float* d, long length)
+        {
+            _adam = op;
+            Start(3, a, b, c, d, length);
+        }
+
+        private void Start(int op, float* a, float* b, float* c, float* d, long length)
+        {
+            _op = op;
+            _a = a;
+            _b = b == null ? a : b;
+            _c = c == null ? a : c;
+            _d = d == null ? a : d;
+            _length = length;
+            int chunks = (int)Math.Max(1, (length + ChunkFloats - 1) / ChunkFloats);
+            owner._pool.Run(this, chunks);
+        }
+
+        public void Execute(int index, int worker)
+        {
+            long start = index * ChunkFloats;
+            long count = Math.Min(ChunkFloats, _length - start);
+            if (count <= 0) return;
+            var level = owner.Simd;
+            switch (_op)
+            {
+                case 0: Elementwise.Run(new Elementwise.ReluMask(), level, _a + start, _b + start, _c + start, _d + start, count); break;
+                case 1: Elementwise.Run(_adaGrad, level, _a + start, _b + start, _c + start, _d + start, count); break;
+                case 2: Elementwise.Run(_sgd, level, _a + start, _b + start, _c + start, _d + start, count); break;
+                default: Elementwise.Run(_adam, level, _a + start, _b + start, _c + start, _d + start, count); break;
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+using System.Numerics.Tensors;
+
+namespace FaceNetGen.Backends.Cpu;
+
+/// <summary>
+/// How a batch's output columns (image, pixel) are cut into work items of about <see cref="CpuBackend.TargetColumns"/>
+/// columns: large maps are cut into chunks within each image; small maps (the 7×7 and 3×3 of the last layers) are
+/// grouped several images to an item, so that the GEMM's column tiles stay full.
+/// </summary>
+internal readonly struct ColumnPlan
+{
+    private readonly int _hw;
+    private readonly int _chunk;
+    private readonly int _chunksPerImage;
+    private readonly int _group;
+    private readonly int _n;
+
+    public ColumnPlan(int n, int hw, int nr, bool splitImages)
+    {
+        _n = n;
+        _hw = hw;
+        int target = CpuBackend.TargetColumns;
+        if (hw >= target / 2)
+        {
+            _group = 1;
+            if (splitImages)
+            {
+                int pieces = (hw + target - 1) / target;
+                _chunk = Math.Min(hw, Gemm.RoundUp((hw + pieces - 1) / pieces, nr));
+            }
+            else
+            {
+                _chunk = hw;
+            }
+            _chunksPerImage = (hw + _chunk - 1) / _chunk;
+            Items = n * _chunksPerImage;
+        }
+        else
+        {
+            _group = Math.Max(1, target / hw);
+            _chunk = hw;
+            _chunksPerImage = 1;
+            Items = (n + _group - 1) / _group;
+        }
+    }
+
+    public int Items { get; }
+
+    /// <summary>Largest column count of one item.</summary>
+    public int MaxColumns => _group * _chunk;
+
+    /// <summary>Sub-chunk size to use inside an item that holds a whole large image.</summary>
+    public int Chunk => _chunk;
+
+    public void Item(int index, out int img0, out int imgCount, out int hw0, out int hwCount)
+    {
+        if (_group > 1)
+        {
+            img0 = index * _group;
+            imgCount = Math.Min(_group, _n - img0);
+            hw0 = 0;
+            hwCount = _hw;
+            return;
+        }
+        img0 = index / _chunksPerImage;
+        imgCount = 1;
+        hw0 = index % _chunksPerImage * _chunk;
+        hwCount = Math.Min(_chunk, _hw - hw0);
+    }
+}
+
+public sealed unsafe partial class CpuBackend
+{
+    private readonly ConvForwardWork _convForward;
+    private readonly ConvBackwardDataWork _convData;
+    private readonly ConvBackwardFilterWork _convFilter;
+
+    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu) =>
+        _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+
+    public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
+        _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
+
+    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
+        _convFilter.Run(g, n, P(x, (long)n * g.InSize), P(dy, (long)n * g.OutSize), P(dw, g.WeightSize), P(db, g.OutC));
+
+    /// <summary>The geometry under which a (n, C, H, W) tensor's pixels are the columns of a C-row matrix.</summary>
+    private static ConvGeometry Pointwise(int channels, int h, int w) => new(channels, h, w, channels, h, w, 1, 1, 1, 1, 0, 0);
+
+    /// <summary>y = W·im2col(x) + b (then ReLU), one GEMM per work item.</summary>
+    private sealed class ConvForwardWork(CpuBackend owner) : IParallelWork
+    {
+        private ConvGeometry _g;
+        private ColumnPlan _plan;
+        private float* _x, _w, _b, _y;
+        private bool _relu;
+
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        {
+            _g = g;
+            _x = x;
+            _w = w;
+            _b = b;
+            _y = y;
+            _relu = relu;
+            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, splitImages: true);
+            owner._pool.Run(this, _plan.Items);
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var g = _g;
+            var s = owner.Scratch(worker);
+            _plan.Item(index, out int img0, out int imgCount, out int hw0, out int hwCount);
+            int cols = imgCount * hwCount;
+            int hw = g.OutH * g.OutW;
+            int k = g.InC * g.KernelH * g.KernelW;
+            float* packed = s.Pack.Ensure(Gemm.PackedSize(k, cols, owner.NR));
+            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
+            Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR);
+            if (imgCount == 1)
+            {
+                float* c = _y + (long)img0 * g.OutSize + hw0;
+                Gemm.Multiply(owner.Simd, g.OutC, cols, k, _w, k, packed, c, hw, false, gemm);
+                for (int oc = 0; oc < g.OutC; oc++) Epilogue(c + (long)oc * hw, cols, _b[oc], _relu);
+                return;
+            }
+            float* tmp = s.Tmp.Ensure((long)g.OutC * cols);
+            Gemm.Multiply(owner.Simd, g.OutC, cols, k, _w, k, packed, tmp, cols, false, gemm);
+            for (int i = 0; i < imgCount; i++)
+            {
+                for (int oc = 0; oc < g.OutC; oc++)
+                {
+                    var src = new ReadOnlySpan<float>(tmp + (long)oc * cols + i * hw, hw);
+                    var dst = new Span<float>(_y + (long)(img0 + i) * g.OutSize + (long)oc * hw, hw);
+                    TensorPrimitives.Add(src, _b[oc], dst);
+                    if (_relu) TensorPrimitives.Max(dst, 0f, dst);
+                }
+            }
+        }
+
+        private static void Epilogue(float* row, int count, float bias, bool relu)
+        {
+            var span = new Span<float>(row, count);
+            TensorPrimitives.Add(span, bias, span);
+            if (relu) TensorPrimitives.Max(span, 0f, span);
+        }
+    }
+
+    /// <summary>dx (=|+=) col2im(Wᵀ·dy): items hold whole images, so no two items write one image.</summary>
+    private sealed class ConvBackwardDataWork(CpuBackend owner) : IParallelWork
+    {
+        private ConvGeometry _g;
+        private ColumnPlan _plan;
+        private float* _dy, _wt, _dx;
+        private bool _accumulate;
+
+        public void Run(in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
+        {
+            _g = g;
+            _dy = dy;
+            _dx = dx;
+            _accumulate = accumulate;
+            int k = g.InC * g.KernelH * g.KernelW;
+            // Wᵀ (K × OutC), shared read-only by the workers.
+            _wt = owner._shared.Ensure((long)k * g.OutC);
+            Transpose(w, g.OutC, k, _wt);
+            // A 1×1 stride-1 convolution writes each input pixel from one column: chunks may split images.
+            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, splitImages: g.IsPointwise);
+            owner._pool.Run(this, _plan.Items);
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var g = _g;
+            var s = owner.Scratch(worker);
+            _plan.Item(index, out int img0, out int imgCount, out int hw0, out int hwCount);
+            int hw = g.OutH * g.OutW;
+            int k = g.InC * g.KernelH * g.KernelW;
+            var dyGeometry = Pointwise(g.OutC, g.OutH, g.OutW);
+            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
+            if (g.IsPointwise)
+            {
+                int cols = imgCount * hwCount;
+                float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
+                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, hw0, hwCount, packed, owner.NR);
+                if (imgCount == 1)
+                {
+                    Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, _dx + (long)img0 * g.InSize + hw0, hw, _accumulate, gemm);
+                    return;
+                }
+                float* tmp = s.Tmp.Ensure((long)k * cols);
+                Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, tmp, cols, false, gemm);
+                for (int i = 0; i < imgCount; i++)
+                {
+                    for (int c = 0; c < k; c++)
+                    {
+                        var src = new ReadOnlySpan<float>(tmp + (long)c * cols + i * hw, hw);
+                        var dst = new Span<float>(_dx + (long)(img0 + i) * g.InSize + (long)c * hw, hw);
+                        if (_accumulate) TensorPrimitives.Add(dst, src, dst);
+                        else src.CopyTo(dst);
+                    }
+                }
+                return;
+            }
+
+            if (!_accumulate) new Span<float>(_dx + (long)img0 * g.InSize, imgCount * g.InSize).Clear();
+            // Whole images per item; a large image is processed in chunks inside the item.
+            int chunk = imgCount > 1 ? hw : Math.Min(hw, Gemm.RoundUp(Math.Min(hw, TargetColumns), owner.NR));
+            for (int h0 = 0; h0 < hw; h0 += chunk)
+            {
+                int hc = Math.Min(chunk, hw - h0);
+                int cols = imgCount * hc;
+                float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
+                float* tmp = s.Tmp.Ensure((long)k * cols);
+                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, h0, hc, packed, owner.NR);
+                Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, tmp, cols, false, gemm);
+                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx);
+            }
+        }
+    }
+
+    /// <summary>
+    /// dw += Σ dy·im2col(x)ᵀ and db += Σ dy. Each of up to <see cref="Threads"/> items owns a static range of images
+    /// and a private Wᵀ-shaped accumulator (K × OutC); the accumulators are added into dw in item order.
+    /// </summary>
+    private sealed class ConvBackwardFilterWork(CpuBackend owner) : IParallelWork
+    {
+        private ConvGeometry _g;
+        private int _n, _parts;
+        private float* _x, _dy;
+
+        public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db)
+        {
+            _g = g;
+            _n = n;
+            _x = x;
+            _dy = dy;
+            _parts = Math.Min(owner.Threads, n);
+            int k = g.InC * g.KernelH * g.KernelW;
+            for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
+            owner._pool.Run(this, _parts);
+            // Reduce in item order: dw[oc, kk] += Σ_p acc_p[kk, oc]; db[oc] += Σ_p acc_p[K, oc].
+            for (int p = 0; p < _parts; p++)
+            {
+                float* acc = owner.Partial(p).Pointer;
+                TransposeAdd(acc, k, g.OutC, dw);
+                var bias = new ReadOnlySpan<float>(acc + (long)k * g.OutC, g.OutC);
+                TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
+            }
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var g = _g;
+            var s = owner.Scratch(worker);
+            var (first, count) = Range(_n, _parts, index);
+            int hw = g.OutH * g.OutW;
+            int k = g.InC * g.KernelH * g.KernelW;
+            float* acc = owner.Partial(index).Pointer;
+            float* bias = acc + (long)k * g.OutC;
+            new Span<float>(bias, g.OutC).Clear();
+            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
+            int chunk = Math.Min(hw, Gemm.RoundUp(TargetColumns, 8));
+            bool assign = true;
+            for (int img = first; img < first + count; img++)
+            {
+                float* dyImage = _dy + (long)img * g.OutSize;
+                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                for (int h0 = 0; h0 < hw; h0 += chunk)
+                {
+                    int hc = Math.Min(chunk, hw - h0);
+                    float* a;
+                    int lda;
+                    if (g.IsPointwise)
+                    {
+                        a = _x + (long)img * g.InSize + h0;
+                        lda = hw;
+                    }
+                    else
+                    {
+                        a = s.Col.Ensure((long)k * hc);
+                        Im2Col.Pack(g, _x, img, 1, h0, hc, a, hc);
+                        lda = hc;
+                    }
+                    float* packed = s.Pack.Ensure(Gemm.PackedSize(hc, g.OutC, owner.NR));
+                    Gemm.PackBTransposed(hc, g.OutC, dyImage + h0, hw, packed, owner.NR);
+                    Gemm.Multiply(owner.Simd, k, g.OutC, hc, a, lda, packed, acc, g.OutC, !assign, gemm);
+                    assign = false;
+                }
+            }
+            if (assign) new Span<float>(acc, k * g.OutC).Clear();
+        }
+    }
+
+    /// <summary>dst (cols × rows) = srcᵀ, src rows × cols, in cache-sized blocks.</summary>
+    internal static void Transpose(float* src, int rows, int cols, float* dst)
+    {
+        const int B = 32;
+        for (int r0 = 0; r0 < rows; r0 += B)
+        {
+            int r1 = Math.Min(rows, r0 + B);
+            for (int c0 = 0; c0 < cols; c0 += B)
+            {
+                int c1 = Math.Min(cols, c0 + B);
+                for (int r = r0; r < r1; r++)
+                {
+                    float* s = src + (long)r * cols;
+                    for (int c = c0; c < c1; c++) dst[(long)c * rows + r] = s[c];
+                }
+            }
+        }
+    }
+
+    /// <summary>dst (cols × rows) += srcᵀ, src rows × cols.</summary>
+    internal static void TransposeAdd(float* src, int rows, int cols, float* dst)
+    {
+        const int B = 32;
+        for (int r0 = 0; r0 < rows; r0 += B)
+        {
+            int r1 = Math.Min(rows, r0 + B);
+            for (int c0 = 0; c0 < cols; c0 += B)
+            {
+                int c1 = Math.Min(cols, c0 + B);
+                for (int r = r0; r < r1; r++)
+                {
+                    float* s = src + (long)r * cols;
+                    for (int c = c0; c < c1; c++) dst[(long)c * rows + r] += s[c];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,332 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace FaceNetGen.Backends.Cpu;
+
+/// <summary>The widest SIMD path a CPU kernel uses; every narrower path stays available for tests.</summary>
+public enum SimdLevel
+{
+    Scalar,
+    Vector128,
+    Vector256,
+    Vector512,
+}
+
+/// <summary>
+/// Single-precision matrix multiply C (=|+=) A·B with a packed B and register-blocked SIMD micro-kernels:
+/// 8×32 on Vector512, 6×16 on Vector256, 4×8 on Vector128 and 4×4 scalar. A is row-major (any leading dimension);
+/// B comes packed in panels of NR columns, each panel K×NR floats k-major and zero-padded to NR, so that the kernel
+/// streams it contiguously; callers pack B the way their layout needs (plain, transposed, or straight from an image
+/// by im2col). K is blocked by <see cref="KC"/> so that a B panel stays in L1 and a block of A in L2. Single-threaded:
+/// the convolution and linear kernels split work across threads above this level.
+/// </summary>
+internal static unsafe class Gemm
+{
+    /// <summary>Depth of one K block.</summary>
+    public const int KC = 256;
+
+    public static SimdLevel Best =>
+        Vector512.IsHardwareAccelerated ? SimdLevel.Vector512 :
+        Vector256.IsHardwareAccelerated ? SimdLevel.Vector256 :
+        Vector128.IsHardwareAccelerated ? SimdLevel.Vector128 : SimdLevel.Scalar;
+
+    /// <summary>Rows (MR) and columns (NR) of the register tile of a SIMD level.</summary>
+    public static (int MR, int NR) Tile(SimdLevel level) => level switch
+    {
+        SimdLevel.Vector512 => (8, 32),
+        SimdLevel.Vector256 => (6, 16),
+        SimdLevel.Vector128 => (4, 8),
+        _ => (4, 4),
+    };
+
+    public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Floats needed for B (K×N) packed in panels of <paramref name="nr"/> columns.</summary>
+    public static long PackedSize(int k, int n, int nr) => (long)k * RoundUp(n, nr);
+
+    /// <summary>Floats of scratch <see cref="Multiply"/> needs for edge tiles.</summary>
+    public const int ScratchFloats = 8 * KC + 8 * 32;
+
+    /// <summary>Packs row-major B (K×N, leading dimension ldb).</summary>
+    public static void PackB(int k, int n, float* b, int ldb, float* packed, int nr)
+    {
+        for (int j0 = 0; j0 < n; j0 += nr)
+        {
+            int w = Math.Min(nr, n - j0);
+            float* dst = packed + (long)j0 * k;
+            for (int kk = 0; kk < k; kk++)
+            {
+                float* src = b + (long)kk * ldb + j0;
+                float* d = dst + (long)kk * nr;
+                if (w == nr) Unsafe.CopyBlockUnaligned(d, src, (uint)(nr * sizeof(float)));
+                else
+                {
+                    for (int j = 0; j < w; j++) d[j] = src[j];
+                    for (int j = w; j < nr; j++) d[j] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs B = Btᵀ where Bt is N×K row-major (leading dimension ldbt): B[k, n] = Bt[n, k].</summary>
+    public static void PackBTransposed(int k, int n, float* bt, int ldbt, float* packed, int nr)
+    {
+        for (int j0 = 0; j0 < n; j0 += nr)
+        {
+            int w = Math.Min(nr, n - j0);
+            float* dst = packed + (long)j0 * k;
+            for (int j = 0; j < nr; j++)
+            {
+                if (j < w)
+                {
+                    float* src = bt + (long)(j0 + j) * ldbt;
+                    for (int kk = 0; kk < k; kk++) dst[(long)kk * nr + j] = src[kk];
+                }
+                else
+                {
+                    for (int kk = 0; kk < k; kk++) dst[(long)kk * nr + j] = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[M×N] = (accumulate ? C : 0) + A[M×K]·B, with B packed by one of the Pack methods for this level's NR.
+    /// <paramref name="scratch"/> must hold <see cref="ScratchFloats"/> floats.
+    /// </summary>
+    public static void Multiply(SimdLevel level, int m, int n, int k, float* a, int lda, float* bPacked, float* c, int ldc, bool accumulate, float* scratch)
+    {
+        var (mr, nr) = Tile(level);
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
+            }
+            return;
+        }
+        float* aEdge = scratch;
+        float* cEdge = scratch + 8 * KC;
+        for (int k0 = 0; k0 < k; k0 += KC)
+        {
+            int kc = Math.Min(KC, k - k0);
+            bool acc = accumulate || k0 > 0;
+            for (int j0 = 0; j0 < n; j0 += nr)
+            {
+                int w = Math.Min(nr, n - j0);
+                float* bp = bPacked + (long)j0 * k + (long)k0 * nr;
+                for (int i0 = 0; i0 < m; i0 += mr)
+                {
+                    int h = Math.Min(mr, m - i0);
+                    float* ap = a + (long)i0 * lda + k0;
+                    int ldaUsed = lda;
+                    if (h < mr)
+                    {
+                        // Too few rows left: copy them into a zero-padded MR×kc block.
+                        for (int i = 0; i < mr; i++)
+                        {
+                            for (int kk = 0; kk < kc; kk++) aEdge[i * kc + kk] = i < h ? ap[(long)i * lda + kk] : 0f;
+                        }
+                        ap = aEdge;
+                        ldaUsed = kc;
+                    }
+                    float* cp = c + (long)i0 * ldc + j0;
+                    if (h == mr && w == nr)
+                    {
+                        Kernel(level, kc, ap, ldaUsed, bp, cp, ldc, acc);
+                        continue;
+                    }
+                    // An edge tile: compute the full tile in scratch, then copy the valid part.
+                    for (int i = 0; i < mr; i++)
+                    {
+                        for (int j = 0; j < nr; j++) cEdge[i * nr + j] = acc && i < h && j < w ? cp[(long)i * ldc + j] : 0f;
+                    }
+                    Kernel(level, kc, ap, ldaUsed, bp, cEdge, nr, acc);
+                    for (int i = 0; i < h; i++)
+                    {
+                        for (int j = 0; j < w; j++) cp[(long)i * ldc + j] = cEdge[i * nr + j];
+                    }
+                }
+            }
+        }
+    }
+
+    private static void Kernel(SimdLevel level, int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        switch (level)
+        {
+            case SimdLevel.Vector512: Kernel8x32(kc, a, lda, b, c, ldc, accumulate); break;
+            case SimdLevel.Vector256: Kernel6x16(kc, a, lda, b, c, ldc, accumulate); break;
+            case SimdLevel.Vector128: Kernel4x8(kc, a, lda, b, c, ldc, accumulate); break;
+            default: Kernel4x4(kc, a, lda, b, c, ldc, accumulate); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            b += 32;
+            var x = Vector512.Create(a0[k]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[k]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[k]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[k]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[k]);
+            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[k]);
+            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[k]);
+            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[k]);
+            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+        }
+        Store512(c, c00, c01, accumulate);
+        Store512(c + ldc, c10, c11, accumulate);
+        Store512(c + 2 * ldc, c20, c21, accumulate);
+        Store512(c + 3 * ldc, c30, c31, accumulate);
+        Store512(c + 4 * ldc, c40, c41, accumulate);
+        Store512(c + 5 * ldc, c50, c51, accumulate);
+        Store512(c + 6 * ldc, c60, c61, accumulate);
+        Store512(c + 7 * ldc, c70, c71, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+        }
+        v0.Store(c);
+        v1.Store(c + 16);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            b += 16;
+            var x = Vector256.Create(a0[k]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[k]);
+            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[k]);
+            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[k]);
+            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[k]);
+            c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[k]);
+            c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        Store256(c, c00, c01, accumulate);
+        Store256(c + ldc, c10, c11, accumulate);
+        Store256(c + 2 * ldc, c20, c21, accumulate);
+        Store256(c + 3 * ldc, c30, c31, accumulate);
+        Store256(c + 4 * ldc, c40, c41, accumulate);
+        Store256(c + 5 * ldc, c50, c51, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store256(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        v0.Store(c);
+        v1.Store(c + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel4x8(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector128.Load(b);
+            var b1 = Vector128.Load(b + 4);
+            b += 8;
+            var x = Vector128.Create(a0[k]);
+            c00 = Vector128.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
+            x = Vector128.Create(a1[k]);
+            c10 = Vector128.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
+            x = Vector128.Create(a2[k]);
+            c20 = Vector128.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
+            x = Vector128.Create(a3[k]);
+            c30 = Vector128.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
+        }
+        Store128(c, c00, c01, accumulate);
+        Store128(c + ldc, c10, c11, accumulate);
+        Store128(c + 2 * ldc, c20, c21, accumulate);
+        Store128(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store128(float* c, Vector128<float> v0, Vector128<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector128.Load(c);
+            v1 += Vector128.Load(c + 4);
+        }
+        v0.Store(c);
+        v1.Store(c + 4);
+    }
+
+    private static void Kernel4x4(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        float* acc = stackalloc float[16];
+        for (int i = 0; i < 16; i++) acc[i] = 0;
+        for (int k = 0; k < kc; k++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                float x = a[(long)i * lda + k];
+                for (int j = 0; j < 4; j++) acc[i * 4 + j] = MathF.FusedMultiplyAdd(x, b[j], acc[i * 4 + j]);
+            }
+            b += 4;
+        }
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 4; j++) c[(long)i * ldc + j] = accumulate ? c[(long)i * ldc + j] + acc[i * 4 + j] : acc[i * 4 + j];
+        }
+    }
+}

@@ -1,0 +1,103 @@
+namespace FaceNetGen.Backends.Cpu;
+
+/// <summary>A piece of parallel work: <see cref="Execute"/> runs once for every index of a <see cref="WorkerPool.Run"/>.</summary>
+public interface IParallelWork
+{
+    /// <summary>Runs item <paramref name="index"/> on worker <paramref name="worker"/> (0 = the calling thread), whose scratch it may use.</summary>
+    void Execute(int index, int worker);
+}
+
+/// <summary>
+/// A fixed set of worker threads that run <see cref="IParallelWork"/> items without allocating: the kernels keep
+/// one reusable work object each and the pool hands out indices. The caller's thread works too. Which worker runs
+/// which index varies from run to run, so an item's result must depend only on its index (the kernels partition
+/// statically and reduce per item, in index order, so results are bit-identical for a given worker count).
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private readonly Thread[] _threads;
+    private readonly SemaphoreSlim _start = new(0);
+    private readonly ManualResetEventSlim _done = new(false);
+    private IParallelWork? _work;
+    private int _count;
+    private int _next;
+    private int _pending;
+    private volatile bool _stopping;
+    private Exception? _failure;
+
+    public WorkerPool(int workers)
+    {
+        if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "At least one worker (the calling thread) is needed.");
+        Workers = workers;
+        _threads = new Thread[workers - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            int worker = i + 1;
+            _threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"FaceNetGen CPU worker {worker}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Threads that run items, the caller's included.</summary>
+    public int Workers { get; }
+
+    /// <summary>Runs <paramref name="work"/> for indices 0..count-1 and returns when all have finished.</summary>
+    public void Run(IParallelWork work, int count)
+    {
+        if (count <= 0) return;
+        if (Workers == 1 || count == 1)
+        {
+            for (int i = 0; i < count; i++) work.Execute(i, 0);
+            return;
+        }
+        _work = work;
+        _count = count;
+        _next = 0;
+        _failure = null;
+        _pending = _threads.Length;
+        _done.Reset();
+        _start.Release(_threads.Length);
+        Drain(0);
+        _done.Wait();
+        _work = null;
+        if (_failure is { } failure) throw new AggregateException("A CPU kernel failed on a worker thread.", failure);
+    }
+
+    private void Drain(int worker)
+    {
+        var work = _work!;
+        int i;
+        while ((i = Interlocked.Increment(ref _next) - 1) < _count)
+        {
+            try
+            {
+                work.Execute(i, worker);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _failure, ex, null);
+            }
+        }
+    }
+
+    private void Loop(int worker)
+    {
+        while (true)
+        {
+            _start.Wait();
+            if (_stopping) return;
+            Drain(worker);
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        if (_threads.Length > 0) _start.Release(_threads.Length);
+        foreach (var t in _threads) t.Join();
+        _start.Dispose();
+        _done.Dispose();
+    }
+}

@@ -1,0 +1,197 @@
+using FaceNetGen.Backends;
+using FaceNetGen.Backends.Cpu;
+using FaceNetGen.Specs;
+
+namespace FaceNetGen.Tests.Kernels;
+
+/// <summary>Every optimised CPU kernel against its naive reference, at every SIMD level and several worker counts.</summary>
+public class CpuKernelAgreementTests
+{
+    public static IEnumerable<object[]> Backends() => KernelHarness.Backends();
+
+    public static readonly ConvGeometry[] Convolutions =
+    {
+        Conv(3, 13, 11, 5, 3, 1, 1),    // odd map, 3x3 same
+        Conv(4, 9, 9, 6, 1, 1, 0),      // pointwise
+        Conv(3, 23, 21, 8, 7, 2, 3),    // conv1-like, stride 2
+        Conv(6, 10, 9, 7, 5, 1, 2),     // 5x5 same
+        Conv(5, 15, 15, 9, 3, 2, 1),    // inception 3c-like stride 2
+        Conv(16, 3, 3, 12, 3, 1, 1),    // a tiny map (grouped images)
+        Conv(40, 30, 30, 33, 1, 1, 0),  // pointwise, several column chunks per image
+        Conv(9, 26, 27, 35, 3, 1, 1),   // 3x3, large enough for chunking
+        Conv(2, 8, 8, 3, 3, 1, 0),      // valid padding
+        Conv(3, 7, 9, 4, 1, 2, 0),      // strided 1x1
+    };
+
+    private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
+    {
+        int oh = SpecAnalyzer.OutputSize(h, kernel, stride, pad, false), ow = SpecAnalyzer.OutputSize(w, kernel, stride, pad, false);
+        return new ConvGeometry(c, h, w, k, oh, ow, kernel, kernel, stride, stride, pad, pad);
+    }
+
+    public static IEnumerable<object[]> ConvCases()
+    {
+        foreach (var b in Backends())
+        {
+            for (int i = 0; i < Convolutions.Length; i++)
+            {
+                yield return new object[] { b[0], b[1], i, 3 };
+            }
+            yield return new object[] { b[0], b[1], 0, 1 };
+            yield return new object[] { b[0], b[1], 5, 7 };
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Convolution_forward_and_backward(SimdLevel level, int threads, int which, int n)
+    {
+        var g = Convolutions[which];
+        using var cpu = new CpuBackend(threads, level);
+        var x = KernelHarness.Random(n * g.InSize, 10);
+        var w = KernelHarness.Random(g.WeightSize, 11, 0.5f);
+        var b = KernelHarness.Random(g.OutC, 12);
+        var y = new float[n * g.OutSize];
+        foreach (bool relu in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, w, b, y }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"forward {g} relu={relu}");
+        }
+        var dy = KernelHarness.Random(n * g.OutSize, 13);
+        var dx = KernelHarness.Random(n * g.InSize, 14);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { dy, w, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"backward data {g} acc={accumulate}");
+        }
+        var dw = KernelHarness.Random(g.WeightSize, 15);
+        var db = KernelHarness.Random(g.OutC, 16);
+        KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"backward filter {g}");
+    }
+
+    public static IEnumerable<object[]> PoolCases()
+    {
+        var shapes = new (int H, int W, int K, int S, int P, bool Ceil)[]
+        {
+            (9, 11, 3, 2, 1, false), (9, 11, 3, 2, 0, true), (7, 7, 3, 1, 1, false), (8, 8, 2, 2, 0, false), (6, 6, 3, 2, 1, true), (5, 4, 5, 1, 2, false),
+        };
+        foreach (var b in Backends())
+        {
+            foreach (var kind in new[] { PoolKind.Max, PoolKind.Average, PoolKind.L2 })
+            {
+                foreach (var s in shapes) yield return new object[] { b[0], b[1], kind, s.H, s.W, s.K, s.S, s.P, s.Ceil };
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PoolCases))]
+    public void Pooling_forward_and_backward(SimdLevel level, int threads, PoolKind kind, int h, int w, int k, int s, int p, bool ceil)
+    {
+        int c = 5, n = 3;
+        var g = new PoolGeometry(kind, c, h, w, SpecAnalyzer.OutputSize(h, k, s, p, ceil), SpecAnalyzer.OutputSize(w, k, s, p, ceil), k, k, s, s, p, p);
+        using var cpu = new CpuBackend(threads, level);
+        var x = KernelHarness.Random(n * g.InSize, 20);
+        var y = new float[n * g.OutSize];
+        KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]), what: $"forward {g}");
+        // Backward reads the forward output: compute it with the reference.
+        using var reference = new ReferenceBackend();
+        y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
+        var dy = KernelHarness.Random(n * g.OutSize, 21);
+        var dx = KernelHarness.Random(n * g.InSize, 22);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Local_response_normalisation(SimdLevel level, int threads)
+    {
+        using var cpu = new CpuBackend(threads, level);
+        foreach (var g in new[] { new LrnGeometry(7, 5, 3, 5, 1e-4f, 0.75f, 1f), new LrnGeometry(4, 3, 3, 3, 0.5f, 0.6f, 2f), new LrnGeometry(2, 9, 1, 5, 2f, 0.75f, 1f) })
+        {
+            int n = 3;
+            var x = KernelHarness.Random(n * g.Length, 30, 3f);
+            var y = new float[n * g.Length];
+            KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.LrnForward(g, n, v[0], v[1]), what: $"forward {g}");
+            using var reference = new ReferenceBackend();
+            y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.LrnForward(g, n, v[0], v[1]))[1];
+            var dy = KernelHarness.Random(n * g.Length, 31);
+            var dx = KernelHarness.Random(n * g.Length, 32);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.LrnBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Fully_connected_maxout_and_l2_normalisation(SimdLevel level, int threads)
+    {
+        using var cpu = new CpuBackend(threads, level);
+        foreach (var (n, inF, outF) in new[] { (1, 1, 1), (3, 37, 19), (9, 70, 66), (33, 5, 130) })
+        {
+            var x = KernelHarness.Random(n * inF, 40);
+            var w = KernelHarness.Random(outF * inF, 41, 0.3f);
+            var b = KernelHarness.Random(outF, 42);
+            var y = new float[n * outF];
+            foreach (bool relu in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, w, b, y }, (be, v) => be.LinearForward(n, inF, outF, v[0], v[1], v[2], v[3], relu), what: $"linear {n}x{inF}->{outF}");
+            }
+            var dy = KernelHarness.Random(n * outF, 43);
+            var dx = KernelHarness.Random(n * inF, 44);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { dy, w, dx }, (be, v) => be.LinearBackwardData(n, inF, outF, v[0], v[1], v[2], accumulate), what: "linear data");
+            }
+            var dw = KernelHarness.Random(outF * inF, 45);
+            var db = KernelHarness.Random(outF, 46);
+            KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3]), what: "linear filter");
+        }
+
+        foreach (var (n, units, pool) in new[] { (2, 5, 2), (3, 7, 3), (1, 4, 1) })
+        {
+            var x = KernelHarness.Random(n * units * pool, 50);
+            var y = new float[n * units];
+            KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.MaxoutForward(n, units, pool, v[0], v[1]), what: "maxout");
+            var dy = KernelHarness.Random(n * units, 51);
+            var dx = KernelHarness.Random(n * units * pool, 52);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, dy, dx }, (be, v) => be.MaxoutBackward(n, units, pool, v[0], v[1], v[2], accumulate), what: "maxout backward");
+            }
+        }
+
+        foreach (var (n, dim) in new[] { (3, 128), (2, 7), (1, 1) })
+        {
+            var x = KernelHarness.Random(n * dim, 60);
+            var y = new float[n * dim];
+            KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.L2NormalizeForward(n, dim, v[0], v[1]), 1e-5, "l2norm");
+            using var reference = new ReferenceBackend();
+            y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.L2NormalizeForward(n, dim, v[0], v[1]))[1];
+            var dy = KernelHarness.Random(n * dim, 61);
+            var dx = KernelHarness.Random(n * dim, 62);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.L2NormalizeBackward(n, dim, v[0], v[1], v[2], v[3], accumulate), 1e-5, "l2norm backward");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Concat_forward_and_backward(SimdLevel level, int threads)
+    {
+        using var cpu = new CpuBackend(threads, level);
+        int n = 3, spatial = 7, partC = 4, wholeC = 11, offset = 5;
+        var part = KernelHarness.Random(n * partC * spatial, 70);
+        var whole = KernelHarness.Random(n * wholeC * spatial, 71);
+        KernelHarness.Agree(cpu, new[] { part, whole }, (be, v) => be.ConcatForward(n, spatial, v[0], partC, v[1], wholeC, offset), 0, "concat");
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { whole, part }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, accumulate), 0, "concat backward");
+        }
+    }
+}

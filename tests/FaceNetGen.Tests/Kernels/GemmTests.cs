@@ -1,0 +1,69 @@
+using FaceNetGen.Backends.Cpu;
+
+namespace FaceNetGen.Tests.Kernels;
+
+/// <summary>The packed GEMM against a naive triple loop, every SIMD level, edge tiles and K blocks included.</summary>
+public unsafe class GemmTests
+{
+    public static IEnumerable<object[]> Cases()
+    {
+        foreach (var level in new[] { SimdLevel.Vector512, SimdLevel.Vector256, SimdLevel.Vector128, SimdLevel.Scalar })
+        {
+            if (level > Gemm.Best) continue;
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (8, 32, 5), (7, 33, 17), (13, 70, 300), (3, 5, 513), (40, 64, 256), (9, 31, 1), (16, 100, 0) })
+            {
+                yield return new object[] { level, m, n, k, false };
+                yield return new object[] { level, m, n, k, true };
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Multiply_matches_the_naive_product(SimdLevel level, int m, int n, int k, bool accumulate)
+    {
+        var (_, nr) = Gemm.Tile(level);
+        int lda = k + 3, ldc = n + 5;
+        var a = KernelHarness.Random(m * lda, 1);
+        var b = KernelHarness.Random(k * n, 2);
+        var c = KernelHarness.Random(m * ldc, 3);
+        var expected = (float[])c.Clone();
+        for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++)
+        {
+            double sum = accumulate ? c[i * ldc + j] : 0;
+            for (int kk = 0; kk < k; kk++) sum += (double)a[i * lda + kk] * b[kk * n + j];
+            expected[i * ldc + j] = (float)sum;
+        }
+        var packed = new float[Math.Max(1, Gemm.PackedSize(k, n, nr))];
+        var scratch = new float[Gemm.ScratchFloats];
+        fixed (float* pa = a, pb = b, pc = c, pp = packed, ps = scratch)
+        {
+            Gemm.PackB(k, n, pb, n, pp, nr);
+            Gemm.Multiply(level, m, n, k, pa, lda, pp, pc, ldc, accumulate, ps);
+        }
+        KernelHarness.AssertClose(expected, c, 1e-5 * Math.Max(1, k), $"{level} {m}x{n}x{k}");
+    }
+
+    [Theory]
+    [InlineData(SimdLevel.Scalar, 7, 9)]
+    [InlineData(SimdLevel.Vector128, 20, 3)]
+    [InlineData(SimdLevel.Vector256, 33, 40)]
+    public void PackBTransposed_equals_packing_the_transpose(SimdLevel level, int k, int n)
+    {
+        if (level > Gemm.Best) return;
+        var (_, nr) = Gemm.Tile(level);
+        var bt = KernelHarness.Random(n * k, 4);
+        var b = new float[k * n];
+        for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++) b[j * n + i] = bt[i * k + j];
+        var viaPlain = new float[Gemm.PackedSize(k, n, nr)];
+        var viaTransposed = new float[Gemm.PackedSize(k, n, nr)];
+        fixed (float* pb = b, pbt = bt, p1 = viaPlain, p2 = viaTransposed)
+        {
+            Gemm.PackB(k, n, pb, n, p1, nr);
+            Gemm.PackBTransposed(k, n, pbt, k, p2, nr);
+        }
+        Assert.Equal(viaPlain, viaTransposed);
+    }
+}
