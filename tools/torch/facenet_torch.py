@@ -37,6 +37,10 @@ Semantics, as in the C# lowering (runtime/Specs/SpecAnalyzer.cs):
 Parameter names are the C# ones ("conv1.weight", "3a.3x3_reduce.bias", "fc1.weight"), and
 ``named_parameters()`` yields them in the plan's (arena) order.
 
+On a GPU, turn TF32 off (torch.backends.cudnn.allow_tf32 = False, torch.backends.cuda.matmul.allow_tf32 = False)
+before using the model as an oracle: PyTorch 1.13 lets cuDNN convolutions use TF32 by default, which costs about
+three decimal digits.
+
 Run as a script to print a spec's parameter table, or to compare it with a generated file:
     /usr/bin/python3 tools/torch/facenet_torch.py specs/NNS2.yaml [--generated path/to/NNS2.g.cs]
 """
