@@ -73,6 +73,9 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
     internal WorkerPool Pool => _pool;
 
+    /// <summary>Bytes allocated by this backend's worker threads so far (for allocation tests and diagnostics).</summary>
+    public long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+
     internal static float* P(BufferView view, long length) => CpuBuffer.Ptr(view, length);
 
     public override void ReluBackward(BufferView y, BufferView dy, long length) =>

@@ -24,12 +24,14 @@ public sealed class WorkerPool : IDisposable
     private int _pending;
     private volatile bool _stopping;
     private Exception? _failure;
+    private readonly long[] _allocated;
 
     public WorkerPool(int workers)
     {
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "At least one worker (the calling thread) is needed.");
         Workers = workers;
         _threads = new Thread[workers - 1];
+        _allocated = new long[workers];
         for (int i = 0; i < _threads.Length; i++)
         {
             int worker = i + 1;
@@ -40,6 +42,20 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>Threads that run items, the caller's included.</summary>
     public int Workers { get; }
+
+    /// <summary>
+    /// Bytes allocated so far on the worker threads (the caller's thread excluded), as of their last item: with the
+    /// caller's own <see cref="GC.GetAllocatedBytesForCurrentThread"/>, all that a kernel call allocated.
+    /// </summary>
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 1; i < _allocated.Length; i++) sum += Volatile.Read(ref _allocated[i]);
+            return sum;
+        }
+    }
 
     /// <summary>Runs <paramref name="work"/> for indices 0..count-1 and returns when all have finished.</summary>
     public void Run(IParallelWork work, int count)
@@ -87,6 +103,7 @@ public sealed class WorkerPool : IDisposable
             _start.Wait();
             if (_stopping) return;
             Drain(worker);
+            Volatile.Write(ref _allocated[worker], GC.GetAllocatedBytesForCurrentThread());
             if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }
     }

@@ -13,6 +13,9 @@ public static class TestBackends
     public static readonly IReadOnlyList<(string Name, Func<IBackend> Create)> Factories = new (string, Func<IBackend>)[]
     {
         ("reference", () => new ReferenceBackend()),
+        ("cpu", () => new CpuBackend()),
+        ("cpu-1-thread", () => new CpuBackend(threads: 1)),
+        ("cpu-vector256", () => new CpuBackend(simd: Gemm.Best >= SimdLevel.Vector256 ? SimdLevel.Vector256 : Gemm.Best)),
     };
 
     /// <summary>The names, as theory data.</summary>
