@@ -16,8 +16,6 @@ public sealed class OnnxEquivalenceTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
-    /// <summary>Our forward runs on <see cref="OnnxTestSupport.CreateBackend"/>; above this many FLOPS per image it gets one image only.</summary>
-    private const long SmallModelFlops = 100_000_000;
 
     public static TheoryData<string> Specs
     {
@@ -52,7 +50,7 @@ public sealed class OnnxEquivalenceTests(ITestOutputHelper output)
 
         const int batch = 3;
         var input = TestFaceImages.Batch(info, batch);
-        int ours = info.Flops <= SmallModelFlops ? batch : 1;
+        int ours = batch;
         clock.Restart();
         var expected = Forward(entry, parameters, input, ours);
         var forwardTime = clock.Elapsed;

@@ -12,7 +12,7 @@ internal static class OnnxTestSupport
     /// The one place that picks the backend our forward pass runs on in these tests. The naive reference backend for
     /// now (slow: the tests keep their batches small); a faster CPU backend replaces it here.
     /// </summary>
-    public static IBackend CreateBackend() => new ReferenceBackend();
+    public static IBackend CreateBackend() => new CpuBackend();
 
     /// <summary>Our own embeddings of the first <paramref name="n"/> images of <paramref name="input"/>.</summary>
     public static float[] Forward(ModelEntry entry, ReadOnlySpan<float> parameters, ReadOnlySpan<float> input, int n)
