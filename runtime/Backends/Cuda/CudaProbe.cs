@@ -144,8 +144,9 @@ public static class CudaProbe
         var searched = resolver.SearchDirectories(library);
         var existing = searched.Where(resolver.DirectoryExists).ToList();
         string where = existing.Count == 0
-            ? $"any of {searched.Count} folders searched (none exists)"
-            : string.Join(", ", existing.Take(6)) + (existing.Count > 6 ? $" and {existing.Count - 6} more" : "");
+            ? $"any of the {searched.Count} folders searched (none exists)"
+            : string.Join(", ", existing.Take(6)) + (existing.Count > 6 ? $" and {existing.Count - 6} more" : "") +
+              $" (the {existing.Count} existing of {searched.Count} folders searched)";
         string reason = $"{NotAvailablePrefix}{CudaLibraryResolver.SonamePhrase(library, maxCudaMajor)} not found in {where}, nor by the system loader";
         if (library != CudaNativeLibrary.Driver && library != CudaNativeLibrary.Cudnn && maxCudaMajor < CudaLibraryResolver.CudaMajors[0])
             reason += $" (the driver supports CUDA up to {maxCudaMajor})";
