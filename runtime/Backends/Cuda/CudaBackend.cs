@@ -21,6 +21,7 @@ public sealed unsafe class CudaBackend : IBackend
 
     private readonly CudaBackendOptions _options;
     private readonly int _device;
+    private readonly int _driverDevice;
     private readonly IntPtr _context;
     private readonly CudaStreamHandle _stream;
     private readonly IntPtr _streamPtr;
@@ -43,7 +44,8 @@ public sealed unsafe class CudaBackend : IBackend
         Device = Probe.Device!;
         _device = Device.Ordinal;
 
-        CudaCheck.Driver(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, _device));
+        CudaCheck.Driver(CudaDriverApi.cuDeviceGet(out _driverDevice, _device));
+        CudaCheck.Driver(CudaDriverApi.cuDevicePrimaryCtxRetain(out _context, _driverDevice));
         try
         {
             EnsureContext();
@@ -523,7 +525,7 @@ public sealed unsafe class CudaBackend : IBackend
         _cudnn?.Dispose();
         _cublas?.Dispose();
         _stream?.Dispose();
-        if (_context != IntPtr.Zero) _ = CudaDriverApi.cuDevicePrimaryCtxRelease(_device);
+        if (_context != IntPtr.Zero) _ = CudaDriverApi.cuDevicePrimaryCtxRelease(_driverDevice);
         if (t_context == _context) t_context = IntPtr.Zero;
     }
 }
