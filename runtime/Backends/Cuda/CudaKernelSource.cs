@@ -77,7 +77,7 @@ extern "C" __global__ void pool_forward(const float* x, float* y, i64 planes, in
         int count = 0;
         if (kind == 0)
         {
-            r = __int_as_float(0xff800000);
+            r = __int_as_float((int)0xff800000u);
             for (int h = h0; h < h1; h++)
                 for (int w = w0; w < w1; w++) { float v = xs[h * inW + w]; r = v > r ? v : r; count++; }
         }
