@@ -10,11 +10,13 @@ public static class Program
             case "peak":
                 Console.WriteLine($"FMA peak, 1 thread: {FmaPeak.Measure(1):F1} GFLOP/s; {Environment.ProcessorCount} threads: {FmaPeak.Measure(Environment.ProcessorCount):F1} GFLOP/s");
                 return 0;
+            case "models":
+                return ModelBench.Run(args.Skip(1).ToArray());
             case "gemm":
                 GemmBench.Run(args.Skip(1).ToArray());
                 return 0;
             default:
-                Console.Error.WriteLine("usage: bench [peak|gemm]");
+                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm]");
                 return 2;
         }
     }

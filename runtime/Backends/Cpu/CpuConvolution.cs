@@ -15,7 +15,12 @@ internal readonly struct ColumnPlan
     private readonly int _group;
     private readonly int _n;
 
-    public ColumnPlan(int n, int hw, int nr, bool splitImages)
+    /// <param name="n">Images in the batch.</param>
+    /// <param name="hw">Output pixels per image.</param>
+    /// <param name="nr">The GEMM tile width: chunks are whole tiles.</param>
+    /// <param name="workers">Threads available: items are made small enough that each gets work.</param>
+    /// <param name="splitImages">Whether an item may hold part of an image.</param>
+    public ColumnPlan(int n, int hw, int nr, int workers, bool splitImages)
     {
         _n = n;
         _hw = hw;
@@ -25,7 +30,7 @@ internal readonly struct ColumnPlan
             _group = 1;
             if (splitImages)
             {
-                int pieces = (hw + target - 1) / target;
+                int pieces = Math.Max((hw + target - 1) / target, (workers + n - 1) / n);
                 _chunk = Math.Min(hw, Gemm.RoundUp((hw + pieces - 1) / pieces, nr));
             }
             else
@@ -37,7 +42,7 @@ internal readonly struct ColumnPlan
         }
         else
         {
-            _group = Math.Max(1, target / hw);
+            _group = Math.Max(1, Math.Min(target / hw, (n + workers - 1) / workers));
             _chunk = hw;
             _chunksPerImage = 1;
             Items = (n + _group - 1) / _group;
@@ -103,7 +108,7 @@ public sealed unsafe partial class CpuBackend
             _b = b;
             _y = y;
             _relu = relu;
-            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, splitImages: true);
+            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: true);
             owner._pool.Run(this, _plan.Items);
         }
 
@@ -166,7 +171,7 @@ public sealed unsafe partial class CpuBackend
             _wt = owner._shared.Ensure((long)k * g.OutC);
             Transpose(w, g.OutC, k, _wt);
             // A 1×1 stride-1 convolution writes each input pixel from one column: chunks may split images.
-            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, splitImages: g.IsPointwise);
+            _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: g.IsPointwise);
             owner._pool.Run(this, _plan.Items);
         }
 
@@ -240,14 +245,18 @@ public sealed unsafe partial class CpuBackend
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts);
-            // Reduce in item order: dw[oc, kk] += Σ_p acc_p[kk, oc]; db[oc] += Σ_p acc_p[K, oc].
-            for (int p = 0; p < _parts; p++)
+            // Reduce in item order into the first accumulator (contiguous vector adds), then one transposed add:
+            // dw[oc, kk] += Σ_p acc_p[kk, oc]; db[oc] += Σ_p acc_p[K, oc].
+            float* total = owner.Partial(0).Pointer;
+            long length = (long)k * g.OutC + g.OutC;
+            for (int p = 1; p < _parts; p++)
             {
-                float* acc = owner.Partial(p).Pointer;
-                TransposeAdd(acc, k, g.OutC, dw);
-                var bias = new ReadOnlySpan<float>(acc + (long)k * g.OutC, g.OutC);
-                TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
+                var sum = new Span<float>(total, (int)length);
+                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer, (int)length), sum);
             }
+            TransposeAdd(total, k, g.OutC, dw);
+            var bias = new ReadOnlySpan<float>(total + (long)k * g.OutC, g.OutC);
+            TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
         }
 
         public void Execute(int index, int worker)
@@ -261,31 +270,43 @@ public sealed unsafe partial class CpuBackend
             float* bias = acc + (long)k * g.OutC;
             new Span<float>(bias, g.OutC).Clear();
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            int chunk = Math.Min(hw, Gemm.RoundUp(TargetColumns, 8));
+            // Columns per GEMM: chunks of one large image, or several small images side by side, so that the GEMM's
+            // inner dimension stays long.
+            int group = hw >= TargetColumns / 2 ? 1 : Math.Max(1, TargetColumns / hw);
+            int chunk = group > 1 ? hw : Math.Min(hw, TargetColumns);
             bool assign = true;
-            for (int img = first; img < first + count; img++)
+            for (int img = first; img < first + count; img += group)
             {
-                float* dyImage = _dy + (long)img * g.OutSize;
-                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                int images = Math.Min(group, first + count - img);
+                for (int i = 0; i < images; i++)
+                {
+                    float* dyImage = _dy + (long)(img + i) * g.OutSize;
+                    for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                }
                 for (int h0 = 0; h0 < hw; h0 += chunk)
                 {
                     int hc = Math.Min(chunk, hw - h0);
+                    int cols = images * hc;
                     float* a;
                     int lda;
-                    if (g.IsPointwise)
+                    if (g.IsPointwise && images == 1)
                     {
                         a = _x + (long)img * g.InSize + h0;
                         lda = hw;
                     }
                     else
                     {
-                        a = s.Col.Ensure((long)k * hc);
-                        Im2Col.Pack(g, _x, img, 1, h0, hc, a, hc);
-                        lda = hc;
+                        a = s.Col.Ensure((long)k * cols);
+                        Im2Col.Pack(g, _x, img, images, h0, hc, a, cols);
+                        lda = cols;
                     }
-                    float* packed = s.Pack.Ensure(Gemm.PackedSize(hc, g.OutC, owner.NR));
-                    Gemm.PackBTransposed(hc, g.OutC, dyImage + h0, hw, packed, owner.NR);
-                    Gemm.Multiply(owner.Simd, k, g.OutC, hc, a, lda, packed, acc, g.OutC, !assign, gemm);
+                    // B = dyᵀ over the same columns: row (image i, pixel) holds that pixel's OutC gradients.
+                    float* packed = s.Pack.Ensure(Gemm.PackedSize(cols, g.OutC, owner.NR));
+                    for (int i = 0; i < images; i++)
+                    {
+                        Gemm.PackBTransposed(hc, g.OutC, _dy + (long)(img + i) * g.OutSize + h0, hw, packed, owner.NR, totalRows: cols, rowOffset: i * hc);
+                    }
+                    Gemm.Multiply(owner.Simd, k, g.OutC, cols, a, lda, packed, acc, g.OutC, !assign, gemm);
                     assign = false;
                 }
             }

@@ -43,8 +43,9 @@ public sealed unsafe partial class CpuBackend
             var s = owner.Scratch(worker);
             // scale: S_c for every channel; row: one pixel row of temporaries; t: dy·y/S for backward.
             float* scale = s.Col.Ensure(g.Length);
-            float* row = s.Tmp.Ensure(2L * hw);
+            float* row = s.Tmp.Ensure(3L * hw);
             float* sq = row + hw;
+            var extra = new Span<float>(row + 2L * hw, hw);
             float* x = _x + offset;
             Scales(g, x, scale, row, sq);
             if (!_backward)
@@ -54,7 +55,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     var sc = new ReadOnlySpan<float>(scale + (long)c * hw, hw);
                     var yc = new Span<float>(y + (long)c * hw, hw);
-                    PowNeg(sc, g.Beta, yc);
+                    PowNeg(sc, g.Beta, yc, extra);
                     TensorPrimitives.Multiply(new ReadOnlySpan<float>(x + (long)c * hw, hw), yc, yc);
                 }
                 return;
@@ -81,7 +82,7 @@ public sealed unsafe partial class CpuBackend
                 long o = (long)c * hw;
                 var tmp = new Span<float>(sq, hw);
                 // dx_c = dy_c·S_c^-β + coefficient·x_c·window
-                PowNeg(new ReadOnlySpan<float>(scale + o, hw), g.Beta, tmp);
+                PowNeg(new ReadOnlySpan<float>(scale + o, hw), g.Beta, tmp, extra);
                 TensorPrimitives.Multiply(tmp, new ReadOnlySpan<float>(dyb + o, hw), tmp);
                 var xc = new ReadOnlySpan<float>(x + o, hw);
                 var dxc = new Span<float>(dxb + o, hw);
@@ -129,13 +130,16 @@ public sealed unsafe partial class CpuBackend
         }
 
         /// <summary>dst = src^-β (src ≥ k &gt; 0). β = 0.75, the usual value, is done with square roots.</summary>
-        private static void PowNeg(ReadOnlySpan<float> src, float beta, Span<float> dst)
+        private static void PowNeg(ReadOnlySpan<float> src, float beta, Span<float> dst, Span<float> scratch)
         {
             if (beta == 0.75f)
             {
-                // s^-0.75 = 1 / (√s · √√s)
+                // s^-0.75 = 1 / (√s · √√s), all in vector ops.
                 TensorPrimitives.Sqrt(src, dst);
-                for (int i = 0; i < dst.Length; i++) dst[i] = 1f / (dst[i] * MathF.Sqrt(dst[i]));
+                var root = scratch.Slice(0, dst.Length);
+                TensorPrimitives.Sqrt(dst, root);
+                TensorPrimitives.Multiply(dst, root, dst);
+                TensorPrimitives.Divide(1f, dst, dst);
                 return;
             }
             TensorPrimitives.Log(src, dst);

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using FaceNetGen.Specs;
 
 namespace FaceNetGen.Backends.Cpu;
@@ -38,125 +39,192 @@ public sealed unsafe partial class CpuBackend
         {
             int inPlane = _g.InH * _g.InW, outPlane = _g.OutH * _g.OutW;
             int end = Math.Min(_planes, (index + 1) * PlanesPerItem);
+            float* rows = owner.Scratch(worker).Tmp.Ensure((long)Math.Max(_g.OutH, 1) * Math.Max(_g.InW, _g.OutW) + 16);
             for (int p = index * PlanesPerItem; p < end; p++)
             {
                 float* x = _x + (long)p * inPlane;
                 float* y = _y + (long)p * outPlane;
                 if (!_backward)
                 {
-                    Forward(_g, x, y);
+                    Forward(_g, x, y, rows);
                 }
                 else
                 {
                     float* dx = _dx + (long)p * inPlane;
                     if (!_accumulate) new Span<float>(dx, inPlane).Clear();
-                    Backward(_g, x, y, _dy + (long)p * outPlane, dx);
+                    Backward(_g, x, y, _dy + (long)p * outPlane, dx, rows);
                 }
             }
         }
 
-        private static void Forward(in PoolGeometry g, float* x, float* y)
+        /// <summary>
+        /// Separable: for each output row, the window's input rows are reduced vertically with vector ops into one
+        /// row (max, or a sum of values or squares), then each output takes the horizontal window of that row.
+        /// </summary>
+        private static void Forward(in PoolGeometry g, float* x, float* y, float* rows)
         {
+            Vertical(g, x, rows);
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
-                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                int rowsCounted = Math.Min(h0 + g.KernelH, g.InH) - Math.Max(h0, 0);
+                float* yr = y + (long)oh * g.OutW;
+                float* v = rows + (long)oh * g.InW;
+                if (rowsCounted <= 0)
+                {
+                    new Span<float>(yr, g.OutW).Clear();
+                    continue;
+                }
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
                     int w0 = ow * g.StrideW - g.PadW;
                     int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
-                    float r;
-                    switch (g.Kind)
+                    if (we <= ws)
                     {
-                        case PoolKind.Max:
-                            r = float.NegativeInfinity;
-                            for (int h = hs; h < he; h++)
-                            {
-                                float* row = x + h * g.InW;
-                                for (int w = ws; w < we; w++) r = MathF.Max(r, row[w]);
-                            }
-                            break;
-                        case PoolKind.Average:
-                            r = 0;
-                            for (int h = hs; h < he; h++)
-                            {
-                                float* row = x + h * g.InW;
-                                for (int w = ws; w < we; w++) r += row[w];
-                            }
-                            r /= Math.Max(1, (he - hs) * (we - ws));
-                            break;
-                        default:
-                            r = 0;
-                            for (int h = hs; h < he; h++)
-                            {
-                                float* row = x + h * g.InW;
-                                for (int w = ws; w < we; w++) r = MathF.FusedMultiplyAdd(row[w], row[w], r);
-                            }
-                            r = MathF.Sqrt(r);
-                            break;
+                        yr[ow] = 0;
+                        continue;
                     }
-                    y[oh * g.OutW + ow] = (he > hs && we > ws) ? r : 0f;
+                    float r = v[ws];
+                    if (g.Kind == PoolKind.Max)
+                    {
+                        for (int w = ws + 1; w < we; w++) r = MathF.Max(r, v[w]);
+                    }
+                    else
+                    {
+                        for (int w = ws + 1; w < we; w++) r += v[w];
+                        r = g.Kind == PoolKind.Average ? r / (rowsCounted * (we - ws)) : MathF.Sqrt(r);
+                    }
+                    yr[ow] = r;
                 }
             }
         }
 
-        private static void Backward(in PoolGeometry g, float* x, float* y, float* dy, float* dx)
+        /// <summary>
+        /// The vertical half of a separable pooling: row oh of <paramref name="v"/> (OutH × InW) reduces the input rows of
+        /// output row oh (max, sum, or sum of squares). Kernel row by kernel row, each a contiguous block of rows when the
+        /// stride is 1, so the vector ops run over whole blocks rather than single rows.
+        /// </summary>
+        private static void Vertical(in PoolGeometry g, float* x, float* v)
         {
+            var all = new Span<float>(v, g.OutH * g.InW);
+            if (g.Kind == PoolKind.Max) all.Fill(float.NegativeInfinity);
+            else all.Clear();
+            for (int kh = 0; kh < g.KernelH; kh++)
+            {
+                if (g.StrideH == 1)
+                {
+                    int start = Math.Max(0, g.PadH - kh), end = Math.Min(g.OutH, g.InH + g.PadH - kh);
+                    if (end > start) Reduce(g.Kind, x + (long)(start - g.PadH + kh) * g.InW, v + (long)start * g.InW, (end - start) * g.InW);
+                    continue;
+                }
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int ih = oh * g.StrideH - g.PadH + kh;
+                    if ((uint)ih < (uint)g.InH) Reduce(g.Kind, x + (long)ih * g.InW, v + (long)oh * g.InW, g.InW);
+                }
+            }
+        }
+
+        private static void Reduce(PoolKind kind, float* src, float* dst, int length)
+        {
+            var s = new ReadOnlySpan<float>(src, length);
+            var d = new Span<float>(dst, length);
+            switch (kind)
+            {
+                case PoolKind.Max: TensorPrimitives.Max(d, s, d); break;
+                case PoolKind.Average: TensorPrimitives.Add(d, s, d); break;
+                default: TensorPrimitives.MultiplyAdd(s, s, d, d); break;
+            }
+        }
+
+        /// <summary>
+        /// Max: each output's gradient goes to the first input of its window (row by row) equal to the output.
+        /// Average and L2: each output row's per-output weights (dy / count, or dy / y) are spread horizontally into one
+        /// row, which is then added (times x for L2) to every input row of the window with vector ops.
+        /// </summary>
+        private static void Backward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows)
+        {
+            if (g.Kind == PoolKind.Max)
+            {
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int h0 = oh * g.StrideH - g.PadH;
+                    int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                    for (int ow = 0; ow < g.OutW; ow++)
+                    {
+                        int w0 = ow * g.StrideW - g.PadW;
+                        int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
+                        int o = oh * g.OutW + ow;
+                        float target = y[o];
+                        // The first window position holding the maximum, found backwards without branches
+                        // (the winner's position is random, so a search that stops early mispredicts).
+                        int best = -1;
+                        for (int h = he - 1; h >= hs; h--)
+                        {
+                            float* xr = x + (long)h * g.InW;
+                            for (int w = we - 1; w >= ws; w--)
+                            {
+                                best = xr[w] == target ? h * g.InW + w : best;
+                            }
+                        }
+                        if (best >= 0) dx[best] += dy[o];
+                    }
+                }
+                return;
+            }
+
+            // Spread each output's weight (dy / count, or dy / y) over its window's columns: row oh of t (OutH × InW).
+            new Span<float>(rows, g.OutH * g.InW).Clear();
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
-                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                int rowsCounted = Math.Min(h0 + g.KernelH, g.InH) - Math.Max(h0, 0);
+                if (rowsCounted <= 0) continue;
+                float* t = rows + (long)oh * g.InW;
                 for (int ow = 0; ow < g.OutW; ow++)
                 {
                     int w0 = ow * g.StrideW - g.PadW;
                     int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
-                    if (he <= hs || we <= ws) continue;
+                    if (we <= ws) continue;
                     int o = oh * g.OutW + ow;
-                    float d = dy[o];
-                    switch (g.Kind)
+                    float weight;
+                    if (g.Kind == PoolKind.Average)
                     {
-                        case PoolKind.Max:
-                        {
-                            int best = hs * g.InW + ws;
-                            float bestV = x[best];
-                            for (int h = hs; h < he; h++)
-                            {
-                                for (int w = ws; w < we; w++)
-                                {
-                                    float v = x[h * g.InW + w];
-                                    if (v > bestV)
-                                    {
-                                        bestV = v;
-                                        best = h * g.InW + w;
-                                    }
-                                }
-                            }
-                            dx[best] += d;
-                            break;
-                        }
-                        case PoolKind.Average:
-                        {
-                            float share = d / ((he - hs) * (we - ws));
-                            for (int h = hs; h < he; h++)
-                            {
-                                for (int w = ws; w < we; w++) dx[h * g.InW + w] += share;
-                            }
-                            break;
-                        }
-                        default:
-                        {
-                            float yo = y[o];
-                            if (!(yo > 0)) break;
-                            float scale = d / yo;
-                            for (int h = hs; h < he; h++)
-                            {
-                                for (int w = ws; w < we; w++) dx[h * g.InW + w] += scale * x[h * g.InW + w];
-                            }
-                            break;
-                        }
+                        weight = dy[o] / (rowsCounted * (we - ws));
                     }
+                    else
+                    {
+                        float yo = y[o];
+                        if (!(yo > 0)) continue;
+                        weight = dy[o] / yo;
+                    }
+                    for (int w = ws; w < we; w++) t[w] += weight;
                 }
             }
+            // Then add each row of t to the input rows of its window (times x for L2), kernel row by kernel row.
+            for (int kh = 0; kh < g.KernelH; kh++)
+            {
+                if (g.StrideH == 1)
+                {
+                    int start = Math.Max(0, g.PadH - kh), end = Math.Min(g.OutH, g.InH + g.PadH - kh);
+                    if (end > start) Spread(g.Kind, rows + (long)start * g.InW, x, dx, start - g.PadH + kh, (end - start) * g.InW, g.InW);
+                    continue;
+                }
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int ih = oh * g.StrideH - g.PadH + kh;
+                    if ((uint)ih < (uint)g.InH) Spread(g.Kind, rows + (long)oh * g.InW, x, dx, ih, g.InW, g.InW);
+                }
+            }
+        }
+
+        /// <summary>dx[rows from ih] += t (average) or x · t (L2), over <paramref name="length"/> contiguous floats.</summary>
+        private static void Spread(PoolKind kind, float* t, float* x, float* dx, int ih, int length, int width)
+        {
+            var tt = new ReadOnlySpan<float>(t, length);
+            var d = new Span<float>(dx + (long)ih * width, length);
+            if (kind == PoolKind.Average) TensorPrimitives.Add(d, tt, d);
+            else TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x + (long)ih * width, length), tt, d, d);
         }
     }
 }

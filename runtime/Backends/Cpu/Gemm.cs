@@ -68,13 +68,18 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>Packs B = Btᵀ where Bt is N×K row-major (leading dimension ldbt): B[k, n] = Bt[n, k].</summary>
-    public static void PackBTransposed(int k, int n, float* bt, int ldbt, float* packed, int nr)
+    /// <summary>
+    /// Packs B = Btᵀ where Bt is N×K row-major (leading dimension ldbt): B[k, n] = Bt[n, k]. With
+    /// <paramref name="totalRows"/> and <paramref name="rowOffset"/>, writes these K rows as rows
+    /// [rowOffset, rowOffset + K) of a packed B of totalRows rows (so several sources can fill one B).
+    /// </summary>
+    public static void PackBTransposed(int k, int n, float* bt, int ldbt, float* packed, int nr, int totalRows = -1, int rowOffset = 0)
     {
+        if (totalRows < 0) totalRows = k;
         for (int j0 = 0; j0 < n; j0 += nr)
         {
             int w = Math.Min(nr, n - j0);
-            float* dst = packed + (long)j0 * k;
+            float* dst = packed + (long)j0 * totalRows + (long)rowOffset * nr;
             for (int j = 0; j < nr; j++)
             {
                 if (j < w)
