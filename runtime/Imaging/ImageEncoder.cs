@@ -49,36 +49,13 @@ public static class ImageEncoder
     {
         ArgumentNullException.ThrowIfNull(path);
         byte[] bytes = EncodePng(image);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? ".";
-        string tmp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            Directory.CreateDirectory(folder);
-            File.WriteAllBytes(tmp, bytes);
-            File.Move(tmp, full, overwrite: true);
+            AtomicFile.Write(path, stream => stream.Write(bytes));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(tmp);
             throw new FaceNetException($"{path}: cannot write the PNG ({e.Message})", e);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the original error is the one to report.
         }
     }
 }

@@ -57,8 +57,6 @@ public static class OnnxExport
     /// <summary>The largest file protobuf parsers accept.</summary>
     private const long MaxFileBytes = int.MaxValue;
 
-    private static int _tempCounter;
-
     /// <summary>The producer version written into every file: this library's version.</summary>
     public static string ProducerVersion { get; } = ReadVersion();
 
@@ -79,25 +77,15 @@ public static class OnnxExport
         if (!Directory.Exists(folder)) throw new FaceNetException($"cannot write {full}: the folder {folder} does not exist.");
 
         var proto = Prepare(model, parameters, full);
-        string temp = CreateTempFile(full, out var stream);
-        bool done = false;
         try
         {
-            using (stream)
-            {
-                Write(proto, parameters, stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-            done = true;
+            using var file = AtomicFile.Begin(full);
+            Write(proto, parameters, file.Stream);
+            file.Commit();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new FaceNetException($"cannot write {full}: {e.Message}", e);
-        }
-        finally
-        {
-            if (!done) TryDelete(temp);
         }
     }
 
@@ -177,43 +165,6 @@ public static class OnnxExport
 
     private static string Describe(ModelDescription model) => string.Create(CultureInfo.InvariantCulture,
         $"FaceNet {model.Name} embedding network. Input '{InputName}': float32 [N, {model.InputChannels}, {model.InputHeight}, {model.InputWidth}], {InputFormat.Describe}. Output '{OutputName}': float32 [N, {model.EmbeddingSize}], rows of unit L2 norm.");
-
-    /// <summary>A new, empty file beside <paramref name="path"/> that no other export uses, opened for writing.</summary>
-    private static string CreateTempFile(string path, out FileStream stream)
-    {
-        string folder = Path.GetDirectoryName(path)!;
-        string name = Path.GetFileName(path);
-        for (int attempt = 0; ; attempt++)
-        {
-            int n = Interlocked.Increment(ref _tempCounter);
-            string temp = Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $".{name}.{Environment.ProcessId}.{n}.tmp"));
-            try
-            {
-                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
-                return temp;
-            }
-            catch (IOException) when (File.Exists(temp) && attempt < 100)
-            {
-                // Left over by an earlier process with the same id: take the next name.
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new FaceNetException($"cannot write {path}: {e.Message}", e);
-            }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Nothing more can be done; the original error is the one to report.
-        }
-    }
 
     private static string ReadVersion()
     {

@@ -1,3 +1,5 @@
+using FaceNetGen.Training;
+
 namespace FaceNetGen.Backends.Cuda;
 
 /// <summary>

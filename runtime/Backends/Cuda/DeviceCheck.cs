@@ -1,3 +1,4 @@
+using FaceNetGen.Training;
 using FaceNetGen.Backends.Cpu;
 using FaceNetGen.Models;
 

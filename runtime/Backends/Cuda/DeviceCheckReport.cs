@@ -74,31 +74,11 @@ public sealed class DeviceCheckReport
     /// <summary>Writes the report as JSON, atomically (a temporary file in the same folder, then a move).</summary>
     public void WriteJson(string path)
     {
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = File.Create(tmp))
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                Write(json);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(tmp);
-            }
-            catch (IOException)
-            {
-                // Nothing more to do: the move did not happen.
-            }
-            throw;
-        }
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            Write(json);
+        });
     }
 
     /// <summary>The JSON document as a string.</summary>

@@ -1,4 +1,5 @@
 using FaceNetGen.Backends.Cuda;
+using FaceNetGen.Training;
 
 namespace FaceNetGen.Tests.Cuda;
 

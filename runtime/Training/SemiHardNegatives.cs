@@ -1,7 +1,8 @@
-namespace FaceNetGen.Backends.Cuda;
+namespace FaceNetGen.Training;
 
 /// <summary>
-/// Semi-hard negative selection (FaceNet §3.2), the host reference of <see cref="CudaTripletMining.SelectSemiHardNegatives"/>.
+/// Semi-hard negative selection (FaceNet §3.2): the rule the trainer mines by, and the host reference of the CUDA
+/// backend's device kernel.
 /// </summary>
 /// <remarks>
 /// <para>Input: the n × n matrix of squared distances d (row-major, d[a·n + b]), a label per embedding and the margin α.</para>
