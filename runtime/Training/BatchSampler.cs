@@ -83,7 +83,9 @@ public sealed class BatchSampler
             int identity = rng.Next(all);
             var faces = _dataset.Identities[identity].Items;
             if (chosen.Contains(identity) || faces.Count == 0) continue;
-            items.Add(faces[rng.Next(faces.Count)]);
+            var face = faces[rng.Next(faces.Count)];
+            if (items.Contains(face)) continue;
+            items.Add(face);
             e++;
         }
         return new BatchRequest(items, epoch, step);

@@ -1,10 +1,16 @@
 namespace FaceNetGen.Training;
 
-/// <summary>The loss of one batch: its value, how many triplets were selected, and how many violate the margin.</summary>
+/// <summary>
+/// The loss of one batch: its value, the anchor-positive pairs of the batch, the triplets selected for them, and how
+/// many of those violate the margin.
+/// </summary>
 public readonly record struct TripletLossResult(double Loss, int Triplets, int Active, int Pairs)
 {
-    /// <summary>The fraction of selected triplets with a non-zero loss.</summary>
-    public double ActiveFraction => Triplets == 0 ? 0 : (double)Active / Triplets;
+    /// <summary>
+    /// The fraction of anchor-positive pairs whose triplet is active (non-zero loss). Semi-hard negatives are active by
+    /// definition, so this falls as the embedding separates identities and fewer pairs find a negative inside the margin.
+    /// </summary>
+    public double ActiveFraction => Pairs == 0 ? (Triplets == 0 ? 0 : (double)Active / Triplets) : (double)Active / Pairs;
 }
 
 /// <summary>

@@ -8,6 +8,7 @@ public static class Cli
     private static readonly Command[] Commands =
     {
         new("spec", "spec <NN2|path.yaml> [--json]   print the paper-style layer table of a spec", SpecCommand.Run),
+        new("train", TrainCommand.Summary, TrainCommand.Run),
         new("device-check", DeviceCheckCommand.Summary, DeviceCheckCommand.Run),
     };
 
