@@ -345,6 +345,8 @@ public sealed class Trainer : IDisposable
         {
             metadata["heldout_accuracy"] = validation.MeanAccuracy.ToString("F4", CultureInfo.InvariantCulture);
             metadata["heldout_accuracy_se"] = validation.AccuracyStandardError.ToString("F4", CultureInfo.InvariantCulture);
+            // The squared-distance threshold that separated same from different held-out pairs best: `facenet verify`'s default.
+            metadata["threshold"] = validation.MeanThreshold.ToString("R", CultureInfo.InvariantCulture);
         }
         new Checkpoint(Model.Description.Name, Model.Description.SpecHash, parameters)
         {
