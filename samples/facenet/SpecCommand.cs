@@ -77,7 +77,7 @@ internal static class SpecCommand
         var layers = new JsonArray();
         foreach (var l in model.Layers)
         {
-            layers.Add(new JsonObject
+            layers.Add((JsonNode)new JsonObject
             {
                 ["name"] = l.Name,
                 ["type"] = l.Type,
