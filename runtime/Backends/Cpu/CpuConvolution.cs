@@ -315,26 +315,12 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>dst (cols × rows) = srcᵀ, src rows × cols, in cache-sized blocks.</summary>
-    internal static void Transpose(float* src, int rows, int cols, float* dst)
-    {
-        const int B = 32;
-        for (int r0 = 0; r0 < rows; r0 += B)
-        {
-            int r1 = Math.Min(rows, r0 + B);
-            for (int c0 = 0; c0 < cols; c0 += B)
-            {
-                int c1 = Math.Min(cols, c0 + B);
-                for (int r = r0; r < r1; r++)
-                {
-                    float* s = src + (long)r * cols;
-                    for (int c = c0; c < c1; c++) dst[(long)c * rows + r] = s[c];
-                }
-            }
-        }
-    }
+    internal static void Transpose(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, dst, add: false);
 
     /// <summary>dst (cols × rows) += srcᵀ, src rows × cols.</summary>
-    internal static void TransposeAdd(float* src, int rows, int cols, float* dst)
+    internal static void TransposeAdd(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, dst, add: true);
+
+    private static void Transpose(float* src, int rows, int cols, float* dst, bool add)
     {
         const int B = 32;
         for (int r0 = 0; r0 < rows; r0 += B)
@@ -346,7 +332,11 @@ public sealed unsafe partial class CpuBackend
                 for (int r = r0; r < r1; r++)
                 {
                     float* s = src + (long)r * cols;
-                    for (int c = c0; c < c1; c++) dst[(long)c * rows + r] += s[c];
+                    for (int c = c0; c < c1; c++)
+                    {
+                        ref float d = ref dst[(long)c * rows + r];
+                        d = add ? d + s[c] : s[c];
+                    }
                 }
             }
         }

@@ -118,11 +118,23 @@ internal static unsafe class Im2Col
             if (count > right) Clear(d + right, count - right);
             return;
         }
-        for (int t = 0; t < count; t++)
-        {
-            int iw = start + t * stride;
-            d[t] = (uint)iw < (uint)width ? row[iw] : 0f;
-        }
+        // Strided: the run of t whose column falls inside the row, then a loop without bounds checks.
+        var (lo, hi) = Inside(start, stride, width, count);
+        if (lo > 0) Clear(d, lo);
+        float* s = row + start;
+        for (int t = lo; t < hi; t++) d[t] = s[t * stride];
+        if (count > hi) Clear(d + hi, count - hi);
+    }
+
+    /// <summary>The t in [lo, hi) for which start + t·stride lies in [0, width), within [0, count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (int Lo, int Hi) Inside(int start, int stride, int width, int count)
+    {
+        int lo = start >= 0 ? 0 : (-start + stride - 1) / stride;
+        int hi = start >= width ? 0 : (width - 1 - start) / stride + 1;
+        lo = Math.Min(lo, count);
+        hi = Math.Clamp(hi, lo, count);
+        return (lo, hi);
     }
 
     /// <summary>row[start + t·stride] += s[t] for t &lt; count where that falls inside [0, width).</summary>
@@ -140,11 +152,9 @@ internal static unsafe class Im2Col
             }
             return;
         }
-        for (int t = 0; t < count; t++)
-        {
-            int iw = start + t * stride;
-            if ((uint)iw < (uint)width) row[iw] += s[t];
-        }
+        var (lo, hi) = Inside(start, stride, width, count);
+        float* r = row + start;
+        for (int t = lo; t < hi; t++) r[t * stride] += s[t];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
