@@ -7,22 +7,28 @@ namespace FaceNetGen.Evaluation;
 /// <summary>
 /// The classic pixel-PCA baseline (Turk and Pentland's Eigenfaces): faces are centre-cropped, turned grey and shrunk to
 /// <see cref="Size"/>², the mean face is subtracted, and each face is described by its coordinates on the top
-/// <see cref="Components"/> principal axes of a training set, L2-normalised (so that squared distance, as for our
-/// embeddings, is a cosine distance). The axes come from the pixel covariance by subspace iteration. It learns from
+/// <see cref="Components"/> principal axes of a training set, optionally whitened (each divided by the standard
+/// deviation along its axis), then L2-normalised (so that squared distance, as for our embeddings, is a cosine
+/// distance). The axes come from the pixel covariance by subspace iteration. It learns from
 /// pixels alone, without labels, which is what a trained embedding has to beat.
 /// </summary>
 public sealed class Eigenfaces
 {
     private readonly float[] _mean;
     private readonly float[][] _axes;
+    private readonly float[] _variances;
 
-    private Eigenfaces(int size, double cropFraction, float[] mean, float[][] axes)
+    private Eigenfaces(int size, double cropFraction, float[] mean, float[][] axes, float[] variances)
     {
         Size = size;
         CropFraction = cropFraction;
         _mean = mean;
         _axes = axes;
+        _variances = variances;
     }
+
+    /// <summary>Divide each coordinate by the standard deviation along its axis (the Mahalanobis-like variant).</summary>
+    public bool Whiten { get; init; }
 
     public int Size { get; }
 
@@ -30,8 +36,19 @@ public sealed class Eigenfaces
 
     public int Components => _axes.Length;
 
+    /// <summary>The same model with only the first <paramref name="components"/> axes (the strongest), whitened or not.</summary>
+    public Eigenfaces Truncate(int components, bool whiten) =>
+        new(Size, CropFraction, _mean, _axes.Take(components).ToArray(), _variances.Take(components).ToArray()) { Whiten = whiten };
+
     /// <summary>Learns the mean face and the principal axes from every face of <paramref name="dataset"/>.</summary>
-    public static Eigenfaces Fit(IFaceDataset dataset, int components = 100, int size = 48, double? cropFraction = null, ulong seed = 1)
+    /// <param name="dataset">The training faces (labels are not used).</param>
+    /// <param name="components">Principal axes kept.</param>
+    /// <param name="size">Faces are compared at size × size grey pixels.</param>
+    /// <param name="cropFraction">The centre crop; null takes the data set's suggestion.</param>
+    /// <param name="whiten">Scale each coordinate by 1/σ of its axis; on LFW pairs this lifts Eigenfaces from about 55% to
+    /// about 64% (100 axes, 48², the 0.56 crop), so it is the default: the baseline should be a fair one.</param>
+    /// <param name="seed">Seeds the subspace iteration's start.</param>
+    public static Eigenfaces Fit(IFaceDataset dataset, int components = 100, int size = 48, double? cropFraction = null, bool whiten = true, ulong seed = 1)
     {
         double crop = cropFraction ?? dataset.SuggestedCropFraction;
         var items = dataset.Identities.SelectMany(i => i.Items).ToList();
@@ -81,7 +98,15 @@ public sealed class Eigenfaces
             Orthonormalise(z);
             q = z;
         }
-        return new Eigenfaces(size, crop, mean, q);
+        // The variance along each axis (its Rayleigh quotient), for whitening.
+        var variances = new float[components];
+        var cq = new float[d];
+        for (int k = 0; k < components; k++)
+        {
+            for (int i = 0; i < d; i++) cq[i] = TensorPrimitives.Dot(covariance.AsSpan((int)((long)i * d), d), q[k]);
+            variances[k] = TensorPrimitives.Dot(cq, q[k]);
+        }
+        return new Eigenfaces(size, crop, mean, q, variances) { Whiten = whiten };
     }
 
     /// <summary>The unit-length PCA description of a face image.</summary>
@@ -90,7 +115,11 @@ public sealed class Eigenfaces
         var x = Grey(new Preprocessor(Size, Size, CropFraction), image);
         TensorPrimitives.Subtract(x, _mean, x);
         var c = new float[_axes.Length];
-        for (int k = 0; k < c.Length; k++) c[k] = TensorPrimitives.Dot(x, _axes[k]);
+        for (int k = 0; k < c.Length; k++)
+        {
+            c[k] = TensorPrimitives.Dot(x, _axes[k]);
+            if (Whiten) c[k] /= MathF.Sqrt(MathF.Max(_variances[k], 1e-12f));
+        }
         float norm = TensorPrimitives.Norm(c);
         if (norm > 0) TensorPrimitives.Divide(c, norm, c);
         return c;
@@ -104,7 +133,7 @@ public sealed class Eigenfaces
         Parallel.For(0, paths.Count, i => described[i] = Describe(ImageDecoder.Load(paths[i])));
         var byPath = paths.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => described[x.i], StringComparer.Ordinal);
         var scored = file.Pairs.Select(p => new ScoredPair(Faces.EmbeddingDistance.Squared(byPath[p.PathA], byPath[p.PathB]), p.Same)).ToList();
-        return KFoldProtocol.Evaluate(scored, file.Pairs.Select(p => p.Fold).ToList(), targetFar, $"Eigenfaces ({Components} components, {Size}x{Size} grey) on {Path.GetFileName(file.Path)}");
+        return KFoldProtocol.Evaluate(scored, file.Pairs.Select(p => p.Fold).ToList(), targetFar, $"Eigenfaces ({Components} components{(Whiten ? ", whitened" : "")}, {Size}x{Size} grey) on {Path.GetFileName(file.Path)}");
     }
 
     private static float[] Grey(Preprocessor preprocessor, Image image)
