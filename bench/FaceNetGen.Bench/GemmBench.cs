@@ -11,8 +11,9 @@ public static unsafe class GemmBench
         double peak1 = FmaPeak.Measure(1);
         Console.WriteLine($"FMA peak (1 thread): {peak1:F1} GFLOP/s");
         var shapes = new (int M, int N, int K)[] { (192, 3136, 576), (128, 784, 864), (256, 196, 640), (384, 49, 1728), (64, 12544, 147), (1024, 1024, 1024) };
-        foreach (var level in new[] { SimdLevel.Vector512, SimdLevel.Vector256 })
+        foreach (var (level, tall) in new[] { (SimdLevel.Vector512, false), (SimdLevel.Vector512, true), (SimdLevel.Vector256, false) })
         {
+            Gemm.TallTile = tall;
             var (_, nr) = Gemm.Tile(level);
             foreach (var (m, n, k) in shapes)
             {
@@ -32,7 +33,7 @@ public static unsafe class GemmBench
                     var sw = Stopwatch.StartNew();
                     for (int r = 0; r < reps; r++) Gemm.Multiply(level, m, n, k, pa, k, pp, pc, n, false, ps);
                     double gflops = 2.0 * m * n * k * reps / sw.Elapsed.TotalSeconds / 1e9;
-                    Console.WriteLine($"{level,-10} M={m,5} N={n,6} K={k,5}: {gflops,7:F1} GFLOP/s ({gflops / peak1 * 100,5:F1}% of peak)");
+                    Console.WriteLine($"{level,-10} {Gemm.Tile(level).MR,2}x{Gemm.Tile(level).NR} M={m,5} N={n,6} K={k,5}: {gflops,7:F1} GFLOP/s ({gflops / peak1 * 100,5:F1}% of peak)");
                 }
             }
         }
