@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using FaceNetGen.Backends;
 using FaceNetGen.Backends.Cpu;
 using FaceNetGen.Imaging;
@@ -91,7 +92,7 @@ public sealed class Embedder : IDisposable
         return result;
     }
 
-    /// <summary>The embeddings of image files (JPEG, PNG, PGM, BMP); an unreadable file is a <see cref="FaceNetException"/> naming it.</summary>
+    /// <summary>The embeddings of image files (JPEG, PNG, PGM, BMP); an unreadable file is a <see cref="FaceNetException"/> naming it (the first such file, in list order).</summary>
     public float[][] EmbedFiles(IReadOnlyList<string> paths)
     {
         var result = new float[paths.Count][];
@@ -99,7 +100,23 @@ public sealed class Embedder : IDisposable
         {
             int count = Math.Min(MaxBatch, paths.Count - start);
             var images = new Image[count];
-            Parallel.For(0, count, i => images[i] = ImageDecoder.Load(paths[start + i]));
+            var errors = new FaceNetException?[count];
+            Parallel.For(0, count, i =>
+            {
+                try
+                {
+                    images[i] = ImageDecoder.Load(paths[start + i]);
+                }
+                catch (FaceNetException e)
+                {
+                    errors[i] = e;
+                }
+            });
+            // Parallel.For would wrap a decoder error in an AggregateException: rethrow the first file's error as it is.
+            foreach (var error in errors)
+            {
+                if (error is not null) ExceptionDispatchInfo.Capture(error).Throw();
+            }
             var embeddings = Embed(images);
             for (int i = 0; i < count; i++) result[start + i] = embeddings[i];
         }

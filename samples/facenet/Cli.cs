@@ -10,6 +10,12 @@ public static class Cli
         new("spec", "spec <NN2|path.yaml> [--json]   print the paper-style layer table of a spec", SpecCommand.Run),
         new("train", TrainCommand.Summary, TrainCommand.Run),
         new("device-check", DeviceCheckCommand.Summary, DeviceCheckCommand.Run),
+        new("embed", EmbedCommand.Summary, EmbedCommand.Run),
+        new("verify", VerifyCommand.Summary, VerifyCommand.Run),
+        new("gallery", GalleryCommand.Summary, GalleryCommand.Run),
+        new("cluster", ClusterCommand.Summary, ClusterCommand.Run),
+        new("eval", EvalCommand.Summary, EvalCommand.Run),
+        new("export", ExportCommand.Summary, ExportCommand.Run),
     };
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
