@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.ExceptionServices;
 using FaceNetGen.Backends;
 using FaceNetGen.Backends.Cpu;
@@ -43,22 +42,24 @@ public sealed class Embedder : IDisposable
     /// Loads a checkpoint (which names its spec) into a new model on <paramref name="backend"/> (default: a new
     /// <see cref="CpuBackend"/>, owned by the embedder). The crop fraction recorded at training is used unless given.
     /// </summary>
-    public static Embedder Load(string checkpointPath, int maxBatch = 32, IBackend? backend = null, double? cropFraction = null)
+    public static Embedder Load(string checkpointPath, int maxBatch = 32, IBackend? backend = null, double? cropFraction = null) =>
+        Load(Checkpoint.Load(checkpointPath), checkpointPath, maxBatch, backend, cropFraction);
+
+    /// <summary>As <see cref="Load(string, int, IBackend?, double?)"/>, for a checkpoint already read from <paramref name="path"/>.</summary>
+    public static Embedder Load(Checkpoint checkpoint, string? path, int maxBatch = 32, IBackend? backend = null, double? cropFraction = null)
     {
-        var checkpoint = Checkpoint.Load(checkpointPath);
         var entry = ModelCatalog.Get(checkpoint.SpecName);
         IBackend? owned = backend is null ? new CpuBackend() : null;
-        var useBackend = backend ?? owned!;
+        FaceNetModel? model = null;
         try
         {
-            var model = entry.Create(useBackend, maxBatch, false);
-            checkpoint.ApplyTo(model, checkpointPath);
-            double crop = cropFraction
-                ?? (checkpoint.Metadata.TryGetValue("crop_fraction", out var c) && double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : Preprocessor.DefaultCropFraction);
-            return new Embedder(model, crop, ownsModel: true, owned);
+            model = entry.Create(backend ?? owned!, maxBatch, false);
+            checkpoint.ApplyTo(model, path);
+            return new Embedder(model, cropFraction ?? checkpoint.CropFraction ?? Preprocessor.DefaultCropFraction, ownsModel: true, owned);
         }
         catch
         {
+            model?.Dispose();
             owned?.Dispose();
             throw;
         }

@@ -13,6 +13,12 @@ public sealed class Checkpoint
     public const string FormatName = "facenetgen-checkpoint";
     public const int FormatVersion = 1;
 
+    /// <summary>Metadata key of the squared-distance threshold calibrated on held-out identities during training.</summary>
+    public const string ThresholdKey = "threshold";
+
+    /// <summary>Metadata key of the centre-crop fraction the model was trained with.</summary>
+    public const string CropFractionKey = "crop_fraction";
+
     public Checkpoint(string specName, string specHash, float[] parameters)
     {
         SpecName = specName;
@@ -38,6 +44,12 @@ public sealed class Checkpoint
 
     /// <summary>Free-form string metadata: optimiser and trainer settings, measured accuracy, and the like.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The verification threshold recorded at training (<see cref="ThresholdKey"/>), or null.</summary>
+    public float? Threshold { get; private init; }
+
+    /// <summary>The centre-crop fraction recorded at training (<see cref="CropFractionKey"/>), or null.</summary>
+    public double? CropFraction { get; private init; }
 
     /// <summary>The weights of <paramref name="model"/> as a checkpoint.</summary>
     public static Checkpoint FromModel(FaceNetModel model) => new(model.Description.Name, model.Description.SpecHash, model.GetParameters());
@@ -73,6 +85,7 @@ public sealed class Checkpoint
     /// <summary>Reads a checkpoint; the file must be one of ours (its format and spec are in its metadata).</summary>
     public static Checkpoint Load(string path)
     {
+        if (Directory.Exists(path)) throw new FaceNetException($"{path}: is a folder, not a checkpoint file (.safetensors).");
         var (tensors, metadata) = SafeTensors.Load(path);
         if (!metadata.TryGetValue("format", out var format) || format != FormatName)
             throw new FaceNetException($"{path}: not a FaceNetGen checkpoint (its metadata has no format '{FormatName}').");
@@ -104,8 +117,20 @@ public sealed class Checkpoint
             OptimizerState = state,
             RandomState = random,
             Metadata = metadata,
+            Threshold = metadata.TryGetValue(ThresholdKey, out var threshold) ? ParseThreshold(threshold, path) : null,
+            CropFraction = metadata.TryGetValue(CropFractionKey, out var crop) ? ParseCrop(crop, path) : null,
         };
     }
+
+    private static float ParseThreshold(string text, string path) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) && v >= 0
+            ? v
+            : throw new FaceNetException($"{path}: the checkpoint's '{ThresholdKey}' metadata is '{text}', not a non-negative number.");
+
+    private static double ParseCrop(string text, string path) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && v <= 1
+            ? v
+            : throw new FaceNetException($"{path}: the checkpoint's '{CropFractionKey}' metadata is '{text}', not a fraction in (0, 1].");
 
     /// <summary>Loads the weights into <paramref name="model"/>, after checking that they were made for its architecture.</summary>
     public void ApplyTo(FaceNetModel model, string? path = null)

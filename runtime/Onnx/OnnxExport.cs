@@ -67,14 +67,13 @@ public static class OnnxExport
     /// is left behind (an existing file at <paramref name="path"/> is then kept as it was).
     /// </summary>
     /// <exception cref="FaceNetException">The parameters do not fit the model (wrong length, a value that is not finite),
-    /// the folder does not exist, or the file cannot be written; the message names the file.</exception>
+    /// or the file cannot be written; the message names the file. A missing folder is created.</exception>
     public static void Export(ModelDescription model, ReadOnlySpan<float> parameters, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full) ?? throw new FaceNetException($"cannot write {full}: it names no file.");
-        if (!Directory.Exists(folder)) throw new FaceNetException($"cannot write {full}: the folder {folder} does not exist.");
 
         var proto = Prepare(model, parameters, full);
         try

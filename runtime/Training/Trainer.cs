@@ -338,7 +338,7 @@ public sealed class Trainer : IDisposable
             ["optimizer_steps"] = Optimizer.Steps.ToString(CultureInfo.InvariantCulture),
             ["epoch"] = ((CurrentStep + Sampler.StepsPerEpoch - 1) / Sampler.StepsPerEpoch).ToString(CultureInfo.InvariantCulture),
             ["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture),
-            ["crop_fraction"] = CropFraction.ToString("R", CultureInfo.InvariantCulture),
+            [Checkpoint.CropFractionKey] = CropFraction.ToString("R", CultureInfo.InvariantCulture),
             ["dataset"] = Dataset.Name,
         };
         if (validation is not null)
@@ -346,7 +346,7 @@ public sealed class Trainer : IDisposable
             metadata["heldout_accuracy"] = validation.MeanAccuracy.ToString("F4", CultureInfo.InvariantCulture);
             metadata["heldout_accuracy_se"] = validation.AccuracyStandardError.ToString("F4", CultureInfo.InvariantCulture);
             // The squared-distance threshold that separated same from different held-out pairs best: `facenet verify`'s default.
-            metadata["threshold"] = validation.MeanThreshold.ToString("R", CultureInfo.InvariantCulture);
+            metadata[Checkpoint.ThresholdKey] = validation.MeanThreshold.ToString("R", CultureInfo.InvariantCulture);
         }
         new Checkpoint(Model.Description.Name, Model.Description.SpecHash, parameters)
         {

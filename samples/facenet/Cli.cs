@@ -46,6 +46,12 @@ public static class Cli
             stderr.WriteLine($"facenet {command.Name}: {ex.Message}");
             return 1;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The file system refused (a full disk, a read-only folder): the message names the path.
+            stderr.WriteLine($"facenet {command.Name}: {ex.Message}");
+            return 1;
+        }
     }
 
     private static void Usage(TextWriter w)

@@ -23,11 +23,10 @@ internal static class ExportCommand
         cl.Done();
         if (cl.Positionals.Count != 0) throw new UsageException($"unexpected argument '{cl.Positionals[0]}' (options start with --).");
 
-        var checkpoint = LoadedModel.ReadCheckpoint(modelPath);
+        var checkpoint = Checkpoint.Load(modelPath);
         var model = ModelCatalog.Get(checkpoint.SpecName).Info;
-        float? threshold = LoadedModel.Threshold(checkpoint, modelPath);
-        double crop = checkpoint.Metadata.TryGetValue(LoadedModel.CropKey, out var c)
-            && double.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 1 ? v : Preprocessor.DefaultCropFraction;
+        float? threshold = checkpoint.Threshold;
+        double crop = checkpoint.CropFraction ?? Preprocessor.DefaultCropFraction;
         OnnxExport.Export(model, checkpoint.Parameters, outPath);
         long bytes = new FileInfo(outPath).Length;
 

@@ -267,7 +267,7 @@ internal static class GalleryCommand
     {
         RequireGallery(galleryPath);
         if (modelPath is null) return Gallery.Load(galleryPath);
-        var checkpoint = LoadedModel.ReadCheckpoint(modelPath);
+        var checkpoint = Checkpoint.Load(modelPath);
         return Gallery.Load(galleryPath, ModelCatalog.Get(checkpoint.SpecName).Info);
     }
 

@@ -15,16 +15,19 @@ public interface IParallelWork
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>How long a thread spins for the next signal before it blocks (kernels follow one another closely).</summary>
+    private const int SpinIterations = 2000;
+
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim _start = new(0);
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly object _gate = new();
+    private readonly long[] _allocated;
     private IParallelWork? _work;
     private int _count;
     private int _next;
     private int _pending;
+    private int _generation;
     private volatile bool _stopping;
     private Exception? _failure;
-    private readonly long[] _allocated;
 
     public WorkerPool(int workers)
     {
@@ -70,11 +73,23 @@ public sealed class WorkerPool : IDisposable
         _count = count;
         _next = 0;
         _failure = null;
-        _pending = _threads.Length;
-        _done.Reset();
-        _start.Release(_threads.Length);
+        Volatile.Write(ref _pending, _threads.Length);
+        // Signalling uses a lock and Monitor only: nothing here allocates, not even the first time a thread blocks.
+        lock (_gate)
+        {
+            _generation++;
+            Monitor.PulseAll(_gate);
+        }
         Drain(0);
-        _done.Wait();
+        var spin = new SpinWait();
+        for (int i = 0; i < SpinIterations && Volatile.Read(ref _pending) > 0; i++) spin.SpinOnce(sleep1Threshold: -1);
+        if (Volatile.Read(ref _pending) > 0)
+        {
+            lock (_gate)
+            {
+                while (Volatile.Read(ref _pending) > 0) Monitor.Wait(_gate);
+            }
+        }
         _work = null;
         if (_failure is { } failure) throw new AggregateException("A CPU kernel failed on a worker thread.", failure);
     }
@@ -98,23 +113,37 @@ public sealed class WorkerPool : IDisposable
 
     private void Loop(int worker)
     {
+        int seen = 0;
         while (true)
         {
-            _start.Wait();
+            var spin = new SpinWait();
+            for (int i = 0; i < SpinIterations && Volatile.Read(ref _generation) == seen && !_stopping; i++) spin.SpinOnce(sleep1Threshold: -1);
+            lock (_gate)
+            {
+                while (Volatile.Read(ref _generation) == seen && !_stopping) Monitor.Wait(_gate);
+                seen = _generation;
+            }
             if (_stopping) return;
             Drain(worker);
             Volatile.Write(ref _allocated[worker], GC.GetAllocatedBytesForCurrentThread());
-            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                lock (_gate)
+                {
+                    Monitor.PulseAll(_gate);
+                }
+            }
         }
     }
 
     public void Dispose()
     {
         if (_stopping) return;
-        _stopping = true;
-        if (_threads.Length > 0) _start.Release(_threads.Length);
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_gate);
+        }
         foreach (var t in _threads) t.Join();
-        _start.Dispose();
-        _done.Dispose();
     }
 }
