@@ -257,7 +257,6 @@ public static class ModelBench
                     case "--no-torch": o.Torch = false; break;
                     case "--no-onnx": o.Onnx = false; break;
                     case "--profile": o.Profile = true; break;
-                    case "--tall-tile": Backends.Cpu.Gemm.TallTile = true; break;
                     case "--top": o.ProfileTop = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--quick": o.Warmup = 1; o.Iterations = 1; o.MinSeconds = 0; o.Batch = 4; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");

@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FaceNetGen.Backends.Cpu;
 
@@ -329,16 +332,74 @@ public sealed unsafe partial class CpuBackend
             for (int c0 = 0; c0 < cols; c0 += B)
             {
                 int c1 = Math.Min(cols, c0 + B);
-                for (int r = r0; r < r1; r++)
+                int r = r0;
+                if (Avx.IsSupported)
+                {
+                    // Whole 8×8 tiles with AVX shuffles; the ragged edges below with scalars.
+                    for (; r + 8 <= r1; r += 8)
+                    {
+                        int c = c0;
+                        for (; c + 8 <= c1; c += 8) Transpose8x8(src + (long)r * cols + c, cols, dst + (long)c * rows + r, rows, add);
+                        for (; c < c1; c++)
+                        {
+                            for (int rr = r; rr < r + 8; rr++) Put(ref dst[(long)c * rows + rr], src[(long)rr * cols + c], add);
+                        }
+                    }
+                }
+                for (; r < r1; r++)
                 {
                     float* s = src + (long)r * cols;
-                    for (int c = c0; c < c1; c++)
-                    {
-                        ref float d = ref dst[(long)c * rows + r];
-                        d = add ? d + s[c] : s[c];
-                    }
+                    for (int c = c0; c < c1; c++) Put(ref dst[(long)c * rows + r], s[c], add);
                 }
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put(ref float d, float v, bool add) => d = add ? d + v : v;
+
+    /// <summary>dst (8 rows, stride ldd) (=|+=) the transpose of the 8×8 block at src (stride lds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd, bool add)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2L * lds);
+        var r3 = Avx.LoadVector256(src + 3L * lds);
+        var r4 = Avx.LoadVector256(src + 4L * lds);
+        var r5 = Avx.LoadVector256(src + 5L * lds);
+        var r6 = Avx.LoadVector256(src + 6L * lds);
+        var r7 = Avx.LoadVector256(src + 7L * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Store(dst, Avx.Permute2x128(u0, u4, 0x20), add);
+        Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20), add);
+        Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20), add);
+        Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20), add);
+        Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31), add);
+        Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31), add);
+        Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31), add);
+        Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31), add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* d, Vector256<float> v, bool add)
+    {
+        if (add) v = Avx.Add(v, Avx.LoadVector256(d));
+        Avx.Store(d, v);
     }
 }

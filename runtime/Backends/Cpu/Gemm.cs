@@ -33,7 +33,7 @@ internal static unsafe class Gemm
     /// <summary>Rows (MR) and columns (NR) of the register tile of a SIMD level.</summary>
     public static (int MR, int NR) Tile(SimdLevel level) => level switch
     {
-        SimdLevel.Vector512 => (TallTile ? 12 : 8, 32),
+        SimdLevel.Vector512 => (8, 32),
         SimdLevel.Vector256 => (6, 16),
         SimdLevel.Vector128 => (4, 8),
         _ => (4, 4),
@@ -45,10 +45,7 @@ internal static unsafe class Gemm
     public static long PackedSize(int k, int n, int nr) => (long)k * RoundUp(n, nr);
 
     /// <summary>Floats of scratch <see cref="Multiply"/> needs for edge tiles.</summary>
-    public const int ScratchFloats = 12 * KC + 12 * 32;
-
-    /// <summary>Use the 12×32 Vector512 tile instead of 8×32 (benchmark switch; set before creating a backend).</summary>
-    internal static bool TallTile { get; set; }
+    public const int ScratchFloats = 8 * KC + 8 * 32;
 
     /// <summary>Packs row-major B (K×N, leading dimension ldb).</summary>
     public static void PackB(int k, int n, float* b, int ldb, float* packed, int nr)
@@ -114,7 +111,7 @@ internal static unsafe class Gemm
             return;
         }
         float* aEdge = scratch;
-        float* cEdge = scratch + 12 * KC;
+        float* cEdge = scratch + 8 * KC;
         for (int k0 = 0; k0 < k; k0 += KC)
         {
             int kc = Math.Min(KC, k - k0);
@@ -163,7 +160,6 @@ internal static unsafe class Gemm
     {
         switch (level)
         {
-            case SimdLevel.Vector512 when TallTile: Kernel12x32(kc, a, lda, b, c, ldc, accumulate); break;
             case SimdLevel.Vector512: Kernel8x32(kc, a, lda, b, c, ldc, accumulate); break;
             case SimdLevel.Vector256: Kernel6x16(kc, a, lda, b, c, ldc, accumulate); break;
             case SimdLevel.Vector128: Kernel4x8(kc, a, lda, b, c, ldc, accumulate); break;
@@ -215,70 +211,6 @@ internal static unsafe class Gemm
         Store512(c + 5 * ldc, c50, c51, accumulate);
         Store512(c + 6 * ldc, c60, c61, accumulate);
         Store512(c + 7 * ldc, c70, c71, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel12x32(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
-        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
-        float* a6 = a + 6 * lda, a7 = a + 7 * lda, a8 = a + 8 * lda, a9 = a + 9 * lda, a10 = a + 10 * lda, a11 = a + 11 * lda;
-        for (int k = 0; k < kc; k++)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            b += 32;
-            var x = Vector512.Create(a0[k]);
-            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
-            x = Vector512.Create(a1[k]);
-            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
-            x = Vector512.Create(a2[k]);
-            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
-            x = Vector512.Create(a3[k]);
-            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
-            x = Vector512.Create(a4[k]);
-            c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
-            x = Vector512.Create(a5[k]);
-            c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
-            x = Vector512.Create(a6[k]);
-            c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
-            x = Vector512.Create(a7[k]);
-            c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
-            x = Vector512.Create(a8[k]);
-            c80 = Vector512.FusedMultiplyAdd(x, b0, c80);
-            c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
-            x = Vector512.Create(a9[k]);
-            c90 = Vector512.FusedMultiplyAdd(x, b0, c90);
-            c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
-            x = Vector512.Create(a10[k]);
-            ca0 = Vector512.FusedMultiplyAdd(x, b0, ca0);
-            ca1 = Vector512.FusedMultiplyAdd(x, b1, ca1);
-            x = Vector512.Create(a11[k]);
-            cb0 = Vector512.FusedMultiplyAdd(x, b0, cb0);
-            cb1 = Vector512.FusedMultiplyAdd(x, b1, cb1);
-        }
-        Store512(c, c00, c01, accumulate);
-        Store512(c + ldc, c10, c11, accumulate);
-        Store512(c + 2 * ldc, c20, c21, accumulate);
-        Store512(c + 3 * ldc, c30, c31, accumulate);
-        Store512(c + 4 * ldc, c40, c41, accumulate);
-        Store512(c + 5 * ldc, c50, c51, accumulate);
-        Store512(c + 6 * ldc, c60, c61, accumulate);
-        Store512(c + 7 * ldc, c70, c71, accumulate);
-        Store512(c + 8 * ldc, c80, c81, accumulate);
-        Store512(c + 9 * ldc, c90, c91, accumulate);
-        Store512(c + 10 * ldc, ca0, ca1, accumulate);
-        Store512(c + 11 * ldc, cb0, cb1, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -145,10 +145,18 @@ internal static unsafe class Im2Col
         {
             int left = Math.Clamp(-start, 0, count);
             int right = Math.Clamp(width - start, left, count);
-            if (right > left)
+            int length = right - left;
+            if (length >= 16)
             {
-                var dst = new Span<float>(row + start + left, right - left);
-                System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(s + left, right - left), dst);
+                var dst = new Span<float>(row + start + left, length);
+                System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(s + left, length), dst);
+            }
+            else
+            {
+                // Short runs (the 7×7 and 3×3 maps of the last layers): a call costs more than the adds.
+                float* d = row + start + left;
+                float* v = s + left;
+                for (int t = 0; t < length; t++) d[t] += v[t];
             }
             return;
         }

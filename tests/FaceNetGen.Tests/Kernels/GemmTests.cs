@@ -66,4 +66,29 @@ public unsafe class GemmTests
         }
         Assert.Equal(viaPlain, viaTransposed);
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(8, 8)]
+    [InlineData(17, 9)]
+    [InlineData(40, 33)]
+    [InlineData(5, 64)]
+    public void Blocked_transposes_match_the_definition(int rows, int cols)
+    {
+        var src = KernelHarness.Random(rows * cols, 7);
+        var dst = KernelHarness.Random(rows * cols, 8);
+        var assigned = new float[rows * cols];
+        var added = (float[])dst.Clone();
+        fixed (float* ps = src, pa = assigned, pd = added)
+        {
+            CpuBackend.Transpose(ps, rows, cols, pa);
+            CpuBackend.TransposeAdd(ps, rows, cols, pd);
+        }
+        for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+        {
+            Assert.Equal(src[r * cols + c], assigned[c * rows + r]);
+            Assert.Equal(dst[c * rows + r] + src[r * cols + c], added[c * rows + r]);
+        }
+    }
 }
