@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using FaceNetGen.Specs;
 
 namespace FaceNetGen.Backends.Cpu;
@@ -39,7 +40,7 @@ public sealed unsafe partial class CpuBackend
         {
             int inPlane = _g.InH * _g.InW, outPlane = _g.OutH * _g.OutW;
             int end = Math.Min(_planes, (index + 1) * PlanesPerItem);
-            float* rows = owner.Scratch(worker).Tmp.Ensure((long)Math.Max(_g.OutH, 1) * Math.Max(_g.InW, _g.OutW) + 16);
+            float* rows = owner.Scratch(worker).Tmp.Ensure((long)Math.Max(_g.OutH, 2) * Math.Max(_g.InW, _g.OutW) + 16);
             for (int p = index * PlanesPerItem; p < end; p++)
             {
                 float* x = _x + (long)p * inPlane;
@@ -146,30 +147,7 @@ public sealed unsafe partial class CpuBackend
         {
             if (g.Kind == PoolKind.Max)
             {
-                for (int oh = 0; oh < g.OutH; oh++)
-                {
-                    int h0 = oh * g.StrideH - g.PadH;
-                    int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
-                    for (int ow = 0; ow < g.OutW; ow++)
-                    {
-                        int w0 = ow * g.StrideW - g.PadW;
-                        int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
-                        int o = oh * g.OutW + ow;
-                        float target = y[o];
-                        // The first window position holding the maximum, found backwards without branches
-                        // (the winner's position is random, so a search that stops early mispredicts).
-                        int best = -1;
-                        for (int h = he - 1; h >= hs; h--)
-                        {
-                            float* xr = x + (long)h * g.InW;
-                            for (int w = we - 1; w >= ws; w--)
-                            {
-                                best = xr[w] == target ? h * g.InW + w : best;
-                            }
-                        }
-                        if (best >= 0) dx[best] += dy[o];
-                    }
-                }
+                MaxBackward(g, x, y, dy, dx, rows);
                 return;
             }
 
@@ -214,6 +192,69 @@ public sealed unsafe partial class CpuBackend
                 {
                     int ih = oh * g.StrideH - g.PadH + kh;
                     if ((uint)ih < (uint)g.InH) Spread(g.Kind, rows + (long)oh * g.InW, x, dx, ih, g.InW, g.InW);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Max pooling's gradient goes to the first maximum of each window in row-major order. Per output row: a vector
+        /// pass down the window's rows keeps, for every input column, the largest value and the first row holding it;
+        /// then each output scans its window's columns for the smallest (row, column) whose value is the maximum.
+        /// </summary>
+        private static void MaxBackward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows)
+        {
+            float* best = rows;
+            int* from = (int*)(rows + g.InW);
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int h0 = oh * g.StrideH - g.PadH;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                if (he <= hs) continue;
+                new ReadOnlySpan<float>(x + (long)hs * g.InW, g.InW).CopyTo(new Span<float>(best, g.InW));
+                new Span<int>(from, g.InW).Fill(hs);
+                for (int h = hs + 1; h < he; h++) KeepFirstMax(x + (long)h * g.InW, best, from, h, g.InW);
+                for (int ow = 0; ow < g.OutW; ow++)
+                {
+                    int w0 = ow * g.StrideW - g.PadW;
+                    int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KernelW, g.InW);
+                    int o = oh * g.OutW + ow;
+                    float target = y[o];
+                    int bestRow = int.MaxValue, bestColumn = -1;
+                    for (int w = ws; w < we; w++)
+                    {
+                        if (best[w] == target && from[w] < bestRow)
+                        {
+                            bestRow = from[w];
+                            bestColumn = w;
+                        }
+                    }
+                    if (bestColumn >= 0) dx[(long)bestRow * g.InW + bestColumn] += dy[o];
+                }
+            }
+        }
+
+        /// <summary>Where row h holds a strictly larger value, take it and remember h (ties keep the earlier row).</summary>
+        private static void KeepFirstMax(float* row, float* best, int* from, int h, int width)
+        {
+            int w = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var hv = Vector256.Create(h);
+                for (; w + 8 <= width; w += 8)
+                {
+                    var v = Vector256.Load(row + w);
+                    var b = Vector256.Load(best + w);
+                    var greater = Vector256.GreaterThan(v, b);
+                    Vector256.ConditionalSelect(greater, v, b).Store(best + w);
+                    Vector256.ConditionalSelect(greater.AsInt32(), hv, Vector256.Load(from + w)).Store(from + w);
+                }
+            }
+            for (; w < width; w++)
+            {
+                if (row[w] > best[w])
+                {
+                    best[w] = row[w];
+                    from[w] = h;
                 }
             }
         }
