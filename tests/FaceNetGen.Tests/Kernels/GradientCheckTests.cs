@@ -191,4 +191,16 @@ public class GradientCheckTests
         var dz = Analytic(new[] { z, y, rz, new float[z.Length] }, (be, v) => be.L2NormalizeBackward(n, dim, v[0], v[1], v[2], v[3], false), 3);
         Check(new[] { z, new float[z.Length] }, 0, 1, l2, rz, dz, "l2norm dx");
     }
+
+    [Fact]
+    public void Concatenation()
+    {
+        int n = 2, spatial = 5, partC = 3, wholeC = 7, offset = 2;
+        var part = KernelHarness.Random(n * partC * spatial, 17);
+        var whole = KernelHarness.Random(n * wholeC * spatial, 18);
+        var r = KernelHarness.Random(n * wholeC * spatial, 19);
+        Action<IBackend, BufferView[]> forward = (be, v) => be.ConcatForward(n, spatial, v[0], partC, v[1], wholeC, offset);
+        var dPart = Analytic(new[] { r, new float[part.Length] }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, false), 1);
+        Check(new[] { part, whole }, 0, 1, forward, r, dPart, "concat dpart");
+    }
 }

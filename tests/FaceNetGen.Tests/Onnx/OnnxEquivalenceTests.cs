@@ -16,7 +16,6 @@ public sealed class OnnxEquivalenceTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
-
     public static TheoryData<string> Specs
     {
         get
@@ -82,5 +81,37 @@ public sealed class OnnxEquivalenceTests(ITestOutputHelper output)
             double norm = Math.Sqrt(three.AsSpan(i * d, d).ToArray().Sum(v => (double)v * v));
             Assert.InRange(norm, 1 - 1e-5, 1 + 1e-5);
         }
+    }
+
+    [DataFact]
+    public void A_trained_checkpoint_exports_to_the_same_embeddings()
+    {
+        // A few steps of the triplet trainer on AT&T faces: weights that training shaped, saved as the trainer saves them.
+        using var folder = new TempFolder();
+        var options = new FaceNetGen.Training.TrainerOptions
+        {
+            Spec = "NNS2",
+            Epochs = 2,
+            HeldOutFraction = 0,
+            OutputDirectory = folder.Path,
+        };
+        string checkpointPath;
+        using (var trainer = new FaceNetGen.Training.Trainer(FaceNetGen.Data.FolderFaceDataset.Open(TestPaths.Data("att_faces")), options))
+        {
+            checkpointPath = trainer.Run().ModelPath!;
+        }
+        var checkpoint = Checkpoint.Load(checkpointPath);
+        var entry = ModelCatalog.Get(checkpoint.SpecName);
+        string path = Path.Combine(folder.Path, "trained.onnx");
+        OnnxExport.Export(entry.Info, checkpoint.Parameters, path);
+
+        const int batch = 3;
+        var input = TestFaceImages.Batch(entry.Info, batch);
+        var expected = Forward(entry, checkpoint.Parameters, input, batch);
+        using var session = new InferenceSession(path);
+        var (actual, _) = RunOrt(session, entry.Info, input, batch);
+        double error = MaxRelativeError(actual, expected, entry.Info.EmbeddingSize);
+        output.WriteLine($"trained NNS2: error {error:E2}");
+        Assert.True(error <= Tolerance, $"trained NNS2: max relative error {error:E2} > {Tolerance:E0}");
     }
 }
