@@ -157,9 +157,14 @@ public static class ModelBench
             model.Backward(n);
         }
         timing.Reset();
-        model.Forward(n);
-        model.Backward(n);
-        Console.WriteLine($"profile of {entry.Name}, batch {n}, one forward + backward (ms; GFLOP/s where the kernel multiplies):");
+        const int iterations = 5;
+        for (int i = 0; i < iterations; i++)
+        {
+            model.Forward(n);
+            model.Backward(n);
+        }
+        timing.Scale(1.0 / iterations);
+        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward + backward, mean of {iterations} (ms per step; GFLOP/s where the kernel multiplies):");
         Console.WriteLine(timing.Report(top: options.ProfileTop));
     }
 

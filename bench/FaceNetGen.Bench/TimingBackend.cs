@@ -12,6 +12,7 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         public double Seconds;
         public int Calls;
         public double Flops;
+        public double? CallsScaled;
     }
 
     private readonly Dictionary<string, Entry> _entries = new();
@@ -21,6 +22,17 @@ public sealed class TimingBackend(IBackend inner) : IBackend
     public string Description => inner.Description;
 
     public void Reset() => _entries.Clear();
+
+    /// <summary>Scales every total (times, calls, FLOPs) by <paramref name="factor"/>: 1/iterations gives per-step figures.</summary>
+    public void Scale(double factor)
+    {
+        foreach (var e in _entries.Values)
+        {
+            e.Seconds *= factor;
+            e.Flops *= factor;
+            e.CallsScaled = e.Calls * factor;
+        }
+    }
 
     private void Time(string key, double flops, Action action)
     {
@@ -39,7 +51,7 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         var lines = new List<string> { string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9} {3,6} {4,8}", "kernel", "calls", "ms", "share", "GFLOP/s") };
         foreach (var (key, e) in _entries.OrderByDescending(kv => kv.Value.Seconds).Take(top))
         {
-            lines.Add(string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9:F2} {3,5:F1}% {4,8}", key.Length > 70 ? key[..70] : key, e.Calls, e.Seconds * 1000, e.Seconds / total * 100,
+            lines.Add(string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9:F2} {3,5:F1}% {4,8}", key.Length > 70 ? key[..70] : key, e.CallsScaled ?? e.Calls, e.Seconds * 1000, e.Seconds / total * 100,
                 e.Flops > 0 ? (e.Flops / e.Seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture) : ""));
         }
         var byKind = _entries.GroupBy(kv => kv.Key.Split(' ')[0]).Select(g => (g.Key, Seconds: g.Sum(kv => kv.Value.Seconds))).OrderByDescending(x => x.Seconds);
