@@ -30,30 +30,49 @@ public static class ModelBench
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical processors; {threads} threads for every engine; batch {options.Batch}");
         double peak = FmaPeak.Measure(threads);
         Console.WriteLine($"FMA peak ({threads} threads, measured): {peak:F1} GFLOP/s");
-        var rows = new List<Row>();
-        foreach (string name in options.Models)
+        // Each engine runs --repeat times, the engines taking turns, and every figure is the median of its runs: on a
+        // shared machine a single run of either side can be off by a third.
+        var runs = new List<Row>();
+        for (int round = 0; round < options.Repeat; round++)
         {
-            var entry = ModelCatalog.Get(name);
-            rows.Add(Ours(entry, options));
-            Console.WriteLine(Format(rows[^1], peak));
-            if (options.Onnx)
+            if (options.Repeat > 1) Console.WriteLine($"round {round + 1} of {options.Repeat}");
+            foreach (string name in options.Models)
             {
-                rows.Add(OnnxRuntime(entry, options));
-                Console.WriteLine(Format(rows[^1], peak));
+                var entry = ModelCatalog.Get(name);
+                runs.Add(Ours(entry, options));
+                Console.WriteLine(Format(runs[^1], peak));
+                if (options.Onnx)
+                {
+                    runs.Add(OnnxRuntime(entry, options));
+                    Console.WriteLine(Format(runs[^1], peak));
+                }
+                if (options.Profile && round == 0) Profile(entry, options);
             }
-            if (options.Profile) Profile(entry, options);
+            if (options.Torch)
+            {
+                foreach (var row in Torch(options))
+                {
+                    runs.Add(row);
+                    Console.WriteLine(Format(row, peak));
+                }
+            }
         }
-        if (options.Torch)
+        var rows = runs.GroupBy(r => (r.Engine, r.Model)).Select(g => g.First() with
         {
-            foreach (var row in Torch(options))
-            {
-                rows.Add(row);
-                Console.WriteLine(Format(row, peak));
-            }
-        }
+            ForwardImagesPerSecond = Median(g.Select(r => r.ForwardImagesPerSecond)),
+            TrainImagesPerSecond = Median(g.Select(r => r.TrainImagesPerSecond)),
+            LatencyMs = Median(g.Select(r => r.LatencyMs)),
+        }).ToList();
         Console.WriteLine();
         Console.WriteLine(Table(rows, peak, options));
+        if (options.Repeat > 1) Console.WriteLine($"(medians of {options.Repeat} runs per engine)");
         return 0;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     private static Row Ours(ModelEntry entry, Options options)
@@ -245,6 +264,7 @@ public static class ModelBench
         public bool Onnx { get; private set; } = true;
         public bool Profile { get; private set; }
         public int ProfileTop { get; private set; } = 25;
+        public int Repeat { get; private set; } = 1;
 
         public static Options Parse(string[] args)
         {
@@ -262,6 +282,7 @@ public static class ModelBench
                     case "--no-torch": o.Torch = false; break;
                     case "--no-onnx": o.Onnx = false; break;
                     case "--profile": o.Profile = true; break;
+                    case "--repeat": o.Repeat = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                     case "--top": o.ProfileTop = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--quick": o.Warmup = 1; o.Iterations = 1; o.MinSeconds = 0; o.Batch = 4; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");

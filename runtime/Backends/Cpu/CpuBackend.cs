@@ -202,6 +202,10 @@ public sealed unsafe partial class CpuBackend : HostBackend
         base.Dispose();
     }
 
+    // Rough single-core costs, to decide whether a kernel call is worth spreading over the workers.
+    internal const double NanosecondsPerFlop = 0.01;
+    internal const double NanosecondsPerFloat = 0.25;
+
     /// <summary>Splits [0, count) into <paramref name="parts"/> near-equal static ranges.</summary>
     internal static (int Start, int Count) Range(int count, int parts, int index)
     {
@@ -252,7 +256,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
             _d = d == null ? a : d;
             _length = length;
             int chunks = (int)Math.Max(1, (length + ChunkFloats - 1) / ChunkFloats);
-            owner._pool.Run(this, chunks);
+            owner._pool.Run(this, chunks, length * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)

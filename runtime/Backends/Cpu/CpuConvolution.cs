@@ -112,7 +112,7 @@ public sealed unsafe partial class CpuBackend
             _y = y;
             _relu = relu;
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: true);
-            owner._pool.Run(this, _plan.Items);
+            owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
 
         public void Execute(int index, int worker)
@@ -175,7 +175,7 @@ public sealed unsafe partial class CpuBackend
             Transpose(w, g.OutC, k, _wt);
             // A 1×1 stride-1 convolution writes each input pixel from one column: chunks may split images.
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: g.IsPointwise);
-            owner._pool.Run(this, _plan.Items);
+            owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
 
         public void Execute(int index, int worker)
@@ -247,20 +247,21 @@ public sealed unsafe partial class CpuBackend
             _parts = Math.Min(owner.Threads, n);
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
-            owner._pool.Run(this, _parts);
-            // Reduce in item order into the first accumulator (contiguous vector adds), then one transposed add:
-            // dw[oc, kk] += Σ_p acc_p[kk, oc]; db[oc] += Σ_p acc_p[K, oc].
+            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            // Reduce in item order, a block of rows per worker: acc_0 += Σ_p acc_p (vector adds), then
+            // dw[oc, kk] += acc_0[kk, oc] (a transposed add); db[oc] += Σ_p acc_p[K, oc] on this thread.
+            _reduce.Run(_parts, k, g.OutC, dw);
             float* total = owner.Partial(0).Pointer;
-            long length = (long)k * g.OutC + g.OutC;
             for (int p = 1; p < _parts; p++)
             {
-                var sum = new Span<float>(total, (int)length);
-                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer, (int)length), sum);
+                var sum = new Span<float>(total + (long)k * g.OutC, g.OutC);
+                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)k * g.OutC, g.OutC), sum);
             }
-            TransposeAdd(total, k, g.OutC, dw);
             var bias = new ReadOnlySpan<float>(total + (long)k * g.OutC, g.OutC);
             TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
         }
+
+        private readonly ReduceWork _reduce = new(owner);
 
         public void Execute(int index, int worker)
         {
@@ -317,13 +318,45 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>The second half of the filter gradient: partial accumulators summed and transposed into dw, by row blocks.</summary>
+    private sealed class ReduceWork(CpuBackend owner) : IParallelWork
+    {
+        private int _parts, _rows, _cols, _items;
+        private float* _dw;
+
+        public void Run(int parts, int rows, int cols, float* dw)
+        {
+            _parts = parts;
+            _rows = rows;
+            _cols = cols;
+            _dw = dw;
+            _items = Math.Min(owner.Threads, Math.Max(1, rows / 8));
+            owner._pool.Run(this, _items, (double)parts * rows * cols * NanosecondsPerFloat);
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var (r0, count) = Range(_rows, _items, index);
+            if (count == 0) return;
+            float* total = owner.Partial(0).Pointer + (long)r0 * _cols;
+            var block = new Span<float>(total, count * _cols);
+            for (int p = 1; p < _parts; p++)
+            {
+                TensorPrimitives.Add(block, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)r0 * _cols, count * _cols), block);
+            }
+            // acc rows [r0, r0 + count) are dw's columns [r0, r0 + count); dw rows are _rows long.
+            Transpose(total, count, _cols, _cols, _dw + r0, _rows, add: true);
+        }
+    }
+
     /// <summary>dst (cols × rows) = srcᵀ, src rows × cols, in cache-sized blocks.</summary>
-    internal static void Transpose(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, dst, add: false);
+    internal static void Transpose(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, cols, dst, rows, add: false);
 
     /// <summary>dst (cols × rows) += srcᵀ, src rows × cols.</summary>
-    internal static void TransposeAdd(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, dst, add: true);
+    internal static void TransposeAdd(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, cols, dst, rows, add: true);
 
-    private static void Transpose(float* src, int rows, int cols, float* dst, bool add)
+    /// <summary>dst[c, r] (=|+=) src[r, c] for r &lt; rows, c &lt; cols, with leading dimensions lds and ldd.</summary>
+    private static void Transpose(float* src, int rows, int cols, int lds, float* dst, int ldd, bool add)
     {
         const int B = 32;
         for (int r0 = 0; r0 < rows; r0 += B)
@@ -339,17 +372,17 @@ public sealed unsafe partial class CpuBackend
                     for (; r + 8 <= r1; r += 8)
                     {
                         int c = c0;
-                        for (; c + 8 <= c1; c += 8) Transpose8x8(src + (long)r * cols + c, cols, dst + (long)c * rows + r, rows, add);
+                        for (; c + 8 <= c1; c += 8) Transpose8x8(src + (long)r * lds + c, lds, dst + (long)c * ldd + r, ldd, add);
                         for (; c < c1; c++)
                         {
-                            for (int rr = r; rr < r + 8; rr++) Put(ref dst[(long)c * rows + rr], src[(long)rr * cols + c], add);
+                            for (int rr = r; rr < r + 8; rr++) Put(ref dst[(long)c * ldd + rr], src[(long)rr * lds + c], add);
                         }
                     }
                 }
                 for (; r < r1; r++)
                 {
-                    float* s = src + (long)r * cols;
-                    for (int c = c0; c < c1; c++) Put(ref dst[(long)c * rows + r], s[c], add);
+                    float* s = src + (long)r * lds;
+                    for (int c = c0; c < c1; c++) Put(ref dst[(long)c * ldd + r], s[c], add);
                 }
             }
         }

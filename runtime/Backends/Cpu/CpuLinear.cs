@@ -53,7 +53,7 @@ public sealed unsafe partial class CpuBackend
             _yt = owner._shared2.Ensure((long)outF * n);
             Gemm.PackBTransposed(inF, n, x, inF, _packed, owner.NR);
             _items = Math.Min(owner.Threads, (outF + owner.MR - 1) / owner.MR);
-            owner._pool.Run(this, _items);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
         }
 
         public void Execute(int index, int worker)
@@ -93,7 +93,7 @@ public sealed unsafe partial class CpuBackend
             _dx = dx;
             _accumulate = accumulate;
             _items = Math.Min(owner.Threads, (inF + owner.NR - 1) / owner.NR);
-            owner._pool.Run(this, _items);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
         }
 
         public void Execute(int index, int worker)
@@ -131,7 +131,7 @@ public sealed unsafe partial class CpuBackend
             _packed = owner._shared.Ensure(Gemm.PackedSize(n, inF, owner.NR));
             Gemm.PackB(n, inF, x, inF, _packed, owner.NR);
             _items = Math.Min(owner.Threads, (outF + owner.MR - 1) / owner.MR);
-            owner._pool.Run(this, _items);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
         }
 
         public void Execute(int index, int worker)

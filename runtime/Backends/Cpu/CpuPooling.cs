@@ -33,7 +33,7 @@ public sealed unsafe partial class CpuBackend
             _accumulate = accumulate;
             _backward = backward;
             _planes = n * g.C;
-            owner._pool.Run(this, (_planes + PlanesPerItem - 1) / PlanesPerItem);
+            owner._pool.Run(this, (_planes + PlanesPerItem - 1) / PlanesPerItem, (backward ? 3.0 : 2.0) * n * g.KernelH * (g.InSize + g.OutSize) * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)

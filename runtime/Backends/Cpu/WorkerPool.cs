@@ -60,11 +60,18 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> for indices 0..count-1 and returns when all have finished.</summary>
-    public void Run(IParallelWork work, int count)
+    /// <summary>Work estimated below this many nanoseconds of one core is not worth waking the workers for.</summary>
+    public const double MinParallelNanoseconds = 40_000;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> for indices 0..count-1 and returns when all have finished. With
+    /// <paramref name="estimatedNanoseconds"/> below <see cref="MinParallelNanoseconds"/>, the caller runs every item
+    /// itself: the items are the same either way, so the results are too.
+    /// </summary>
+    public void Run(IParallelWork work, int count, double estimatedNanoseconds = double.PositiveInfinity)
     {
         if (count <= 0) return;
-        if (Workers == 1 || count == 1)
+        if (Workers == 1 || count == 1 || estimatedNanoseconds < MinParallelNanoseconds)
         {
             for (int i = 0; i < count; i++) work.Execute(i, 0);
             return;
