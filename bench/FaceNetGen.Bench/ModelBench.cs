@@ -43,7 +43,7 @@ public static class ModelBench
                 Console.WriteLine(Format(runs[^1], peak));
                 if (options.Onnx)
                 {
-                    runs.Add(OnnxRuntime(entry, options));
+                    runs.Add(OnnxRuntime(entry, options, options.Profile && round == 0));
                     Console.WriteLine(Format(runs[^1], peak));
                 }
                 if (options.Profile && round == 0) Profile(entry, options);
@@ -104,7 +104,7 @@ public static class ModelBench
         return new Row("FaceNetGen", entry.Name, n, 1 / forward, 1 / train, latency * 1000, info.MultiplyAdds);
     }
 
-    private static Row OnnxRuntime(ModelEntry entry, Options options)
+    private static Row OnnxRuntime(ModelEntry entry, Options options, bool profile)
     {
         var info = entry.Info;
         string path = Path.Combine(Path.GetTempPath(), $"facenet-bench-{entry.Name}-{Environment.ProcessId}.onnx");
@@ -125,11 +125,50 @@ public static class ModelBench
             var single = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, one) };
             double forward = Time(options, () => { using var r = session.Run(inputs); }) / n;
             double latency = Time(options, () => { using var r = session.Run(single); });
+            if (profile) OnnxProfile(path, so, inputs, entry.Name, n);
             return new Row("ONNX Runtime", entry.Name, n, 1 / forward, double.NaN, latency * 1000, info.MultiplyAdds);
         }
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>ONNX Runtime's own per-operator profile of a few batch runs, summed by operator type.</summary>
+    private static void OnnxProfile(string path, SessionOptions baseOptions, NamedOnnxValue[] inputs, string name, int n)
+    {
+        using var so = new SessionOptions
+        {
+            IntraOpNumThreads = baseOptions.IntraOpNumThreads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            EnableProfiling = true, ProfileOutputPathPrefix = Path.Combine(Path.GetTempPath(), $"facenet-ort-{Environment.ProcessId}"),
+        };
+        using var session = new InferenceSession(path, so);
+        { using var warm = session.Run(inputs); }
+        const int iterations = 3;
+        for (int i = 0; i < iterations; i++) { using var r = session.Run(inputs); }
+        string file = session.EndProfiling();
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            var byOp = new Dictionary<string, (double Us, int Count)>();
+            double total = 0;
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node" || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                string op = e.GetProperty("args").GetProperty("op_name").GetString()!;
+                double us = e.GetProperty("dur").GetDouble();
+                byOp[op] = byOp.TryGetValue(op, out var t) ? (t.Us + us, t.Count + 1) : (us, 1);
+                total += us;
+            }
+            Console.WriteLine($"ONNX Runtime profile of {name}, batch {n}, mean of {iterations} runs (ms per run by operator type):");
+            foreach (var (op, (us, count)) in byOp.OrderByDescending(kv => kv.Value.Us))
+            {
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0,-22} {1,9:F1} ms  {2,5:F1}%  ({3} nodes)", op, us / iterations / 1000, us / total * 100, count / (iterations + 1)));
+            }
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 

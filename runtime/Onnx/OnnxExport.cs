@@ -25,15 +25,15 @@ namespace FaceNetGen.Onnx;
 /// <para>For example, with ONNX Runtime in Python: <c>session = onnxruntime.InferenceSession("nn2.onnx")</c>, then
 /// <c>session.run(["embedding"], {"input": x})[0]</c> with <c>x</c> a float32 array of shape (N, 3, 224, 224) prepared
 /// as above. Any engine that supports ONNX opset <see cref="OpsetVersion"/> (IR version <see cref="IrVersion"/>)
-/// runs it; the ops used are Conv, Relu, MaxPool, AveragePool, LpPool, LRN, Concat, Flatten, Gemm, Reshape,
-/// ReduceMax, ReduceL2, Max and Div.</para>
+/// runs it; the ops used are Conv, Relu, MaxPool, AveragePool, Mul, Add, Sqrt, Pow, Div, Unsqueeze, Squeeze, Concat,
+/// Flatten, Gemm, Reshape, ReduceMax, ReduceL2 and Max.</para>
 /// <para>A file holds at most 2 GiB (the protobuf limit); the largest built-in spec, NN1, takes about 560 MB.</para>
 /// </remarks>
 public static class OnnxExport
 {
     /// <summary>
     /// The ONNX operator set the files import (default domain): 18, the first in which every op the exporter writes has
-    /// its present form (ReduceMax and ReduceL2 take their axes as an input, LpPool has ceil_mode). Later opsets change
+    /// its present form (ReduceMax, ReduceL2, Unsqueeze and Squeeze take their axes as an input). Later opsets change
     /// nothing for these ops but the element types they admit, and every engine that reads 18 or later runs the file;
     /// ONNX Runtime 1.31 reads opsets 7 to 26.
     /// </summary>

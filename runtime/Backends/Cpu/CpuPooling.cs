@@ -40,7 +40,7 @@ public sealed unsafe partial class CpuBackend
         {
             int inPlane = _g.InH * _g.InW, outPlane = _g.OutH * _g.OutW;
             int end = Math.Min(_planes, (index + 1) * PlanesPerItem);
-            float* rows = owner.Scratch(worker).Tmp.Ensure((long)Math.Max(_g.OutH, 2) * Math.Max(_g.InW, _g.OutW) + 16);
+            float* rows = owner.Scratch(worker).Tmp.Ensure(2L * Math.Max(_g.OutH, 2) * Math.Max(_g.InW, _g.OutW) + 16);
             for (int p = index * PlanesPerItem; p < end; p++)
             {
                 float* x = _x + (long)p * inPlane;
@@ -65,6 +65,14 @@ public sealed unsafe partial class CpuBackend
         private static void Forward(in PoolGeometry g, float* x, float* y, float* rows)
         {
             Vertical(g, x, rows);
+            if (g.Kind != PoolKind.Average && SameWidth(g))
+            {
+                // Stride 1 with a centred window: the horizontal half is a box filter over whole rows, vector ops
+                // over the plane at once, the columns next to the edges redone with the window clipped.
+                Box(g.Kind, rows, y, g.OutH, g.InW, g.PadW);
+                if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, g.OutH * g.OutW), new Span<float>(y, g.OutH * g.OutW));
+                return;
+            }
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
@@ -152,6 +160,38 @@ public sealed unsafe partial class CpuBackend
             }
 
             // Spread each output's weight (dy / count, or dy / y) over its window's columns: row oh of t (OutH × InW).
+            if (g.Kind == PoolKind.L2 && SameWidth(g))
+            {
+                // Stride 1 with a centred window: input column w takes the weights of outputs w − pad … w + pad, a box
+                // filter of the weights over whole rows. The weights sit in the second half of the scratch.
+                float* weights = rows + (long)g.OutH * g.InW;
+                L2Weights(dy, y, weights, g.OutH * g.OutW);
+                Box(PoolKind.L2, weights, rows, g.OutH, g.InW, g.PadW);
+            }
+            else
+            {
+                SpreadWeights(g, y, dy, rows);
+            }
+            // Then add each row of t to the input rows of its window (times x for L2), kernel row by kernel row.
+            for (int kh = 0; kh < g.KernelH; kh++)
+            {
+                if (g.StrideH == 1)
+                {
+                    int start = Math.Max(0, g.PadH - kh), end = Math.Min(g.OutH, g.InH + g.PadH - kh);
+                    if (end > start) Spread(g.Kind, rows + (long)start * g.InW, x, dx, start - g.PadH + kh, (end - start) * g.InW, g.InW);
+                    continue;
+                }
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int ih = oh * g.StrideH - g.PadH + kh;
+                    if ((uint)ih < (uint)g.InH) Spread(g.Kind, rows + (long)oh * g.InW, x, dx, ih, g.InW, g.InW);
+                }
+            }
+        }
+
+        /// <summary>Each output's weight (dy / count, or dy / y) spread over its window's columns: row oh of t (OutH × InW).</summary>
+        private static void SpreadWeights(in PoolGeometry g, float* y, float* dy, float* rows)
+        {
             new Span<float>(rows, g.OutH * g.InW).Clear();
             for (int oh = 0; oh < g.OutH; oh++)
             {
@@ -179,21 +219,75 @@ public sealed unsafe partial class CpuBackend
                     for (int w = ws; w < we; w++) t[w] += weight;
                 }
             }
-            // Then add each row of t to the input rows of its window (times x for L2), kernel row by kernel row.
-            for (int kh = 0; kh < g.KernelH; kh++)
+        }
+
+        /// <summary>Whether the horizontal window is stride 1 and centred (kernel 2·pad + 1), so that OutW = InW.</summary>
+        private static bool SameWidth(in PoolGeometry g) =>
+            g.StrideW == 1 && g.KernelW == 2 * g.PadW + 1 && g.OutW == g.InW;
+
+        /// <summary>
+        /// dst[r, j] = max or sum of src[r, j − pad … j + pad] clipped to the row, for <paramref name="rows"/> rows of
+        /// <paramref name="width"/>: shifted vector ops over all rows at once (which mix neighbouring rows at the ends of
+        /// each row), then the <paramref name="pad"/> columns at each end of every row recomputed with the window clipped.
+        /// </summary>
+        private static void Box(PoolKind kind, float* src, float* dst, int rows, int width, int pad)
+        {
+            int total = rows * width;
+            new ReadOnlySpan<float>(src, total).CopyTo(new Span<float>(dst, total));
+            if (width > 2 * pad)
             {
-                if (g.StrideH == 1)
+                for (int d = 1; d <= pad; d++)
                 {
-                    int start = Math.Max(0, g.PadH - kh), end = Math.Min(g.OutH, g.InH + g.PadH - kh);
-                    if (end > start) Spread(g.Kind, rows + (long)start * g.InW, x, dx, start - g.PadH + kh, (end - start) * g.InW, g.InW);
-                    continue;
-                }
-                for (int oh = 0; oh < g.OutH; oh++)
-                {
-                    int ih = oh * g.StrideH - g.PadH + kh;
-                    if ((uint)ih < (uint)g.InH) Spread(g.Kind, rows + (long)oh * g.InW, x, dx, ih, g.InW, g.InW);
+                    var head = new Span<float>(dst, total - d);
+                    var tail = new Span<float>(dst + d, total - d);
+                    if (kind == PoolKind.Max)
+                    {
+                        TensorPrimitives.Max(head, new ReadOnlySpan<float>(src + d, total - d), head);
+                        TensorPrimitives.Max(tail, new ReadOnlySpan<float>(src, total - d), tail);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Add(head, new ReadOnlySpan<float>(src + d, total - d), head);
+                        TensorPrimitives.Add(tail, new ReadOnlySpan<float>(src, total - d), tail);
+                    }
                 }
             }
+            for (int r = 0; r < rows; r++)
+            {
+                float* s = src + (long)r * width;
+                float* o = dst + (long)r * width;
+                for (int j = 0; j < width; j++)
+                {
+                    if (j == pad && width > 2 * pad) j = width - pad;
+                    int ws = Math.Max(j - pad, 0), we = Math.Min(j + pad + 1, width);
+                    float v = s[ws];
+                    for (int w = ws + 1; w < we; w++) v = kind == PoolKind.Max ? MathF.Max(v, s[w]) : v + s[w];
+                    o[j] = v;
+                }
+            }
+        }
+
+        /// <summary>w = dy / y where y &gt; 0, else 0: L2 pooling's per-output weight (an output of 0 passes nothing back).</summary>
+        private static void L2Weights(float* dy, float* y, float* w, int length)
+        {
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= length; i += 16)
+                {
+                    var yv = Vector512.Load(y + i);
+                    Vector512.ConditionalSelect(Vector512.GreaterThan(yv, Vector512<float>.Zero), Vector512.Load(dy + i) / yv, Vector512<float>.Zero).Store(w + i);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                for (; i + 8 <= length; i += 8)
+                {
+                    var yv = Vector256.Load(y + i);
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(yv, Vector256<float>.Zero), Vector256.Load(dy + i) / yv, Vector256<float>.Zero).Store(w + i);
+                }
+            }
+            for (; i < length; i++) w[i] = y[i] > 0 ? dy[i] / y[i] : 0f;
         }
 
         /// <summary>

@@ -72,6 +72,9 @@ public class CpuKernelAgreementTests
         var shapes = new (int H, int W, int K, int S, int P, bool Ceil)[]
         {
             (9, 11, 3, 2, 1, false), (9, 11, 3, 2, 0, true), (7, 7, 3, 1, 1, false), (8, 8, 2, 2, 0, false), (6, 6, 3, 2, 1, true), (5, 4, 5, 1, 2, false),
+            // Stride 1 with a centred window takes the box-filter path: rows longer than a vector, a 5-wide window, and
+            // rows no wider than the window's two halves (every column an edge).
+            (6, 23, 3, 1, 1, false), (4, 9, 5, 1, 2, false), (3, 2, 3, 1, 1, false), (2, 1, 3, 1, 1, false),
         };
         foreach (var b in Backends())
         {

@@ -166,12 +166,17 @@ public sealed class OnnxOpTests
         Assert.True(MaxRelativeError(actual, expected, g.OutSize) <= Tolerance);
     }
 
-    [Fact]
-    public void Lrn_matches_the_reference_at_every_channel()
+    [Theory]
+    // Alpha and k differ from the usual 1e-4 and 1, so that each must be written to match; the three betas take the
+    // three ways the exporter raises to the power (Sqrt, Sqrt·Sqrt(Sqrt), Pow), and size 4 has uneven channel pads.
+    [InlineData(5, 0.6f)]
+    [InlineData(5, 0.75f)]
+    [InlineData(3, 0.5f)]
+    [InlineData(4, 0.75f)]
+    public void Lrn_matches_the_reference_at_every_channel(int size, float beta)
     {
         const int n = 2;
-        // Alpha, beta and k all differ from ONNX's defaults (1e-4, 0.75, 1), so that each must be written to match.
-        var g = new LrnGeometry(7, 3, 2, 5, 0.5f, 0.6f, 2f);
+        var g = new LrnGeometry(7, 3, 2, size, 0.5f, beta, 2f);
         var m = new OneOpModel(g.C, g.H, g.W);
         var model = m.Describe([g.C, g.H, g.W], b => b.Lrn("lrn", "input", "op", g));
         var x = RandomInput(n * g.Length, 9, -3, 3);
