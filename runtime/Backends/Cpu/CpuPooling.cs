@@ -17,7 +17,10 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Max, average and L2 pooling, forward and backward, one channel plane at a time, planes split across workers.</summary>
     private sealed class PoolWork(CpuBackend owner) : IParallelWork
     {
-        private const int PlanesPerItem = 16;
+        /// <summary>An item holds at least this many planes, and small planes are grouped up to about <see cref="FloatsPerItem"/> floats.</summary>
+        private const int MinPlanesPerItem = 16;
+        private const int FloatsPerItem = 8192;
+        private int _planesPerItem;
         private PoolGeometry _g;
         private float* _x, _y, _dy, _dx;
         private bool _accumulate, _backward;
@@ -33,27 +36,87 @@ public sealed unsafe partial class CpuBackend
             _accumulate = accumulate;
             _backward = backward;
             _planes = n * g.C;
-            owner._pool.Run(this, (_planes + PlanesPerItem - 1) / PlanesPerItem, (backward ? 3.0 : 2.0) * n * g.KernelH * (g.InSize + g.OutSize) * NanosecondsPerFloat);
+            _planesPerItem = Math.Max(MinPlanesPerItem, Math.Min(FloatsPerItem / Math.Max(1, g.InH * g.InW), (_planes + owner.Threads - 1) / owner.Threads));
+            owner._pool.Run(this, (_planes + _planesPerItem - 1) / _planesPerItem, (backward ? 3.0 : 2.0) * n * g.KernelH * (g.InSize + g.OutSize) * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)
         {
-            int inPlane = _g.InH * _g.InW, outPlane = _g.OutH * _g.OutW;
-            int end = Math.Min(_planes, (index + 1) * PlanesPerItem);
-            float* rows = owner.Scratch(worker).Tmp.Ensure(2L * Math.Max(_g.OutH, 2) * Math.Max(_g.InW, _g.OutW) + 16);
-            for (int p = index * PlanesPerItem; p < end; p++)
+            var g = _g;
+            int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
+            int first = index * _planesPerItem, end = Math.Min(_planes, first + _planesPerItem), count = end - first;
+            bool box = g.Kind != PoolKind.Average && SameWidth(g);
+            // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
+            long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
+            float* rows = owner.Scratch(worker).Tmp.Ensure(2 * (box ? count : 1) * block + 16);
+            if (box && SameHeight(g))
+            {
+                // A centred stride-1 window both ways: two box filters over the whole block of planes.
+                float* a = rows, b = rows + count * block;
+                long length = count * block;
+                if (!_backward)
+                {
+                    float* x = _x + (long)first * inPlane;
+                    float* src = x;
+                    if (g.Kind == PoolKind.L2)
+                    {
+                        TensorPrimitives.Multiply(new ReadOnlySpan<float>(x, (int)length), new ReadOnlySpan<float>(x, (int)length), new Span<float>(a, (int)length));
+                        src = a;
+                    }
+                    VerticalBox(g.Kind, src, b, count, g.InH, g.InW, g.PadH);
+                    float* y = _y + (long)first * outPlane;
+                    Box(g.Kind, b, y, count * g.OutH, g.InW, g.PadW);
+                    if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, (int)length), new Span<float>(y, (int)length));
+                    return;
+                }
+                if (g.Kind == PoolKind.L2)
+                {
+                    // dx = x · (box of the weights dy / y), the box being its own transpose for centred windows.
+                    L2Weights(_dy + (long)first * outPlane, _y + (long)first * outPlane, a, (int)length);
+                    Box(PoolKind.L2, a, b, count * g.OutH, g.InW, g.PadW);
+                    VerticalBox(PoolKind.L2, b, a, count, g.InH, g.InW, g.PadH);
+                    var xs = new ReadOnlySpan<float>(_x + (long)first * inPlane, (int)length);
+                    var dxs = new Span<float>(_dx + (long)first * inPlane, (int)length);
+                    if (_accumulate) TensorPrimitives.MultiplyAdd(xs, new ReadOnlySpan<float>(a, (int)length), dxs, dxs);
+                    else TensorPrimitives.Multiply(xs, new ReadOnlySpan<float>(a, (int)length), dxs);
+                    return;
+                }
+            }
+            if (box && !_backward)
+            {
+                for (int p = 0; p < count; p++) Vertical(g, _x + (long)(first + p) * inPlane, rows + p * block);
+                float* y = _y + (long)first * outPlane;
+                Box(g.Kind, rows, y, count * g.OutH, g.InW, g.PadW);
+                if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, count * outPlane), new Span<float>(y, count * outPlane));
+                return;
+            }
+            if (box && g.Kind == PoolKind.L2)
+            {
+                // Input column w takes the weights (dy / y) of outputs w − pad … w + pad: a box filter of the weights.
+                float* weights = rows + count * block;
+                L2Weights(_dy + (long)first * outPlane, _y + (long)first * outPlane, weights, count * outPlane);
+                Box(PoolKind.L2, weights, rows, count * g.OutH, g.InW, g.PadW);
+                for (int p = 0; p < count; p++)
+                {
+                    float* dx = _dx + (long)(first + p) * inPlane;
+                    if (!_accumulate) new Span<float>(dx, inPlane).Clear();
+                    SpreadRows(g, rows + p * block, _x + (long)(first + p) * inPlane, dx);
+                }
+                return;
+            }
+            for (int p = first; p < end; p++)
             {
                 float* x = _x + (long)p * inPlane;
                 float* y = _y + (long)p * outPlane;
                 if (!_backward)
                 {
-                    Forward(_g, x, y, rows);
+                    Forward(g, x, y, rows);
                 }
                 else
                 {
                     float* dx = _dx + (long)p * inPlane;
                     if (!_accumulate) new Span<float>(dx, inPlane).Clear();
-                    Backward(_g, x, y, _dy + (long)p * outPlane, dx, rows);
+                    Backward(g, x, y, _dy + (long)p * outPlane, dx, rows);
                 }
             }
         }
@@ -65,14 +128,6 @@ public sealed unsafe partial class CpuBackend
         private static void Forward(in PoolGeometry g, float* x, float* y, float* rows)
         {
             Vertical(g, x, rows);
-            if (g.Kind != PoolKind.Average && SameWidth(g))
-            {
-                // Stride 1 with a centred window: the horizontal half is a box filter over whole rows, vector ops
-                // over the plane at once, the columns next to the edges redone with the window clipped.
-                Box(g.Kind, rows, y, g.OutH, g.InW, g.PadW);
-                if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, g.OutH * g.OutW), new Span<float>(y, g.OutH * g.OutW));
-                return;
-            }
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
@@ -160,19 +215,13 @@ public sealed unsafe partial class CpuBackend
             }
 
             // Spread each output's weight (dy / count, or dy / y) over its window's columns: row oh of t (OutH × InW).
-            if (g.Kind == PoolKind.L2 && SameWidth(g))
-            {
-                // Stride 1 with a centred window: input column w takes the weights of outputs w − pad … w + pad, a box
-                // filter of the weights over whole rows. The weights sit in the second half of the scratch.
-                float* weights = rows + (long)g.OutH * g.InW;
-                L2Weights(dy, y, weights, g.OutH * g.OutW);
-                Box(PoolKind.L2, weights, rows, g.OutH, g.InW, g.PadW);
-            }
-            else
-            {
-                SpreadWeights(g, y, dy, rows);
-            }
-            // Then add each row of t to the input rows of its window (times x for L2), kernel row by kernel row.
+            SpreadWeights(g, y, dy, rows);
+            SpreadRows(g, rows, x, dx);
+        }
+
+        /// <summary>Adds each row of t (OutH × InW) to the input rows of its window (times x for L2), kernel row by kernel row.</summary>
+        private static void SpreadRows(in PoolGeometry g, float* rows, float* x, float* dx)
+        {
             for (int kh = 0; kh < g.KernelH; kh++)
             {
                 if (g.StrideH == 1)
@@ -221,6 +270,48 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
+        /// <summary>Whether the vertical window is stride 1 and centred (kernel 2·pad + 1), so that OutH = InH.</summary>
+        private static bool SameHeight(in PoolGeometry g) =>
+            g.StrideH == 1 && g.KernelH == 2 * g.PadH + 1 && g.OutH == g.InH;
+
+        /// <summary>
+        /// The vertical box filter of <paramref name="planes"/> planes of height × width: dst row r = max or sum of src rows
+        /// r − pad … r + pad of its own plane. Shifted vector ops over the whole block (which mix neighbouring planes in
+        /// the first and last <paramref name="pad"/> rows of each plane), then those rows redone with the window clipped.
+        /// </summary>
+        private static void VerticalBox(PoolKind kind, float* src, float* dst, int planes, int height, int width, int pad)
+        {
+            int total = planes * height * width;
+            new ReadOnlySpan<float>(src, total).CopyTo(new Span<float>(dst, total));
+            for (int d = 1; d <= pad; d++)
+            {
+                int shift = d * width;
+                if (shift >= total) break;
+                Combine(kind, new Span<float>(dst, total - shift), new ReadOnlySpan<float>(src + shift, total - shift));
+                Combine(kind, new Span<float>(dst + shift, total - shift), new ReadOnlySpan<float>(src, total - shift));
+            }
+            int plane = height * width;
+            for (int p = 0; p < planes; p++)
+            {
+                float* s = src + (long)p * plane;
+                float* o = dst + (long)p * plane;
+                for (int r = 0; r < height; r++)
+                {
+                    if (r == pad && height > 2 * pad) r = height - pad;
+                    int rs = Math.Max(r - pad, 0), re = Math.Min(r + pad + 1, height);
+                    var row = new Span<float>(o + (long)r * width, width);
+                    new ReadOnlySpan<float>(s + (long)rs * width, width).CopyTo(row);
+                    for (int h = rs + 1; h < re; h++) Combine(kind, row, new ReadOnlySpan<float>(s + (long)h * width, width));
+                }
+            }
+        }
+
+        private static void Combine(PoolKind kind, Span<float> accumulator, ReadOnlySpan<float> values)
+        {
+            if (kind == PoolKind.Max) TensorPrimitives.Max(accumulator, values, accumulator);
+            else TensorPrimitives.Add(accumulator, values, accumulator);
+        }
+
         /// <summary>Whether the horizontal window is stride 1 and centred (kernel 2·pad + 1), so that OutW = InW.</summary>
         private static bool SameWidth(in PoolGeometry g) =>
             g.StrideW == 1 && g.KernelW == 2 * g.PadW + 1 && g.OutW == g.InW;
@@ -251,6 +342,26 @@ public sealed unsafe partial class CpuBackend
                         TensorPrimitives.Add(tail, new ReadOnlySpan<float>(src, total - d), tail);
                     }
                 }
+            }
+            if (pad == 1 && width >= 2)
+            {
+                // The common 3-wide window: each row's two end columns see two inputs.
+                for (int r = 0; r < rows; r++)
+                {
+                    float* s = src + (long)r * width;
+                    float* o = dst + (long)r * width;
+                    if (kind == PoolKind.Max)
+                    {
+                        o[0] = MathF.Max(s[0], s[1]);
+                        o[width - 1] = MathF.Max(s[width - 2], s[width - 1]);
+                    }
+                    else
+                    {
+                        o[0] = s[0] + s[1];
+                        o[width - 1] = s[width - 2] + s[width - 1];
+                    }
+                }
+                return;
             }
             for (int r = 0; r < rows; r++)
             {
