@@ -112,36 +112,51 @@ public sealed unsafe partial class CpuBackend
             _y = y;
             _relu = relu;
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: true);
-            owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            // Small batches of small maps (one image of 3×3 or 6×6) leave fewer column items than threads: the output
+            // channels are then split too, each item packing its columns and computing a band of whole rows of W.
+            _rowBands = 1;
+            if (_plan.Items < owner.Threads)
+            {
+                int bands = Math.Min((owner.Threads + _plan.Items - 1) / _plan.Items, g.OutC / MinRowsPerBand);
+                _rowBands = Math.Max(1, bands);
+            }
+            _rowsPerBand = Gemm.RoundUp((g.OutC + _rowBands - 1) / _rowBands, 8);
+            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
+
+        private const int MinRowsPerBand = 32;
+        private int _rowBands, _rowsPerBand;
 
         public void Execute(int index, int worker)
         {
             var g = _g;
             var s = owner.Scratch(worker);
-            _plan.Item(index, out int img0, out int imgCount, out int hw0, out int hwCount);
+            _plan.Item(index / _rowBands, out int img0, out int imgCount, out int hw0, out int hwCount);
+            int m0 = index % _rowBands * _rowsPerBand, m = Math.Min(g.OutC - m0, _rowsPerBand);
+            if (m <= 0) return;
             int cols = imgCount * hwCount;
             int hw = g.OutH * g.OutW;
             int k = g.InC * g.KernelH * g.KernelW;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(k, cols, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR);
+            float* w = _w + (long)m0 * k;
             if (imgCount == 1)
             {
-                float* c = _y + (long)img0 * g.OutSize + hw0;
-                Gemm.Multiply(owner.Simd, g.OutC, cols, k, _w, k, packed, c, hw, false, gemm);
-                for (int oc = 0; oc < g.OutC; oc++) Epilogue(c + (long)oc * hw, cols, _b[oc], _relu);
+                float* c = _y + (long)img0 * g.OutSize + (long)m0 * hw + hw0;
+                Gemm.Multiply(owner.Simd, m, cols, k, w, k, packed, c, hw, false, gemm);
+                for (int oc = 0; oc < m; oc++) Epilogue(c + (long)oc * hw, cols, _b[m0 + oc], _relu);
                 return;
             }
-            float* tmp = s.Tmp.Ensure((long)g.OutC * cols);
-            Gemm.Multiply(owner.Simd, g.OutC, cols, k, _w, k, packed, tmp, cols, false, gemm);
+            float* tmp = s.Tmp.Ensure((long)m * cols);
+            Gemm.Multiply(owner.Simd, m, cols, k, w, k, packed, tmp, cols, false, gemm);
             for (int i = 0; i < imgCount; i++)
             {
-                for (int oc = 0; oc < g.OutC; oc++)
+                for (int oc = 0; oc < m; oc++)
                 {
                     var src = new ReadOnlySpan<float>(tmp + (long)oc * cols + i * hw, hw);
-                    var dst = new Span<float>(_y + (long)(img0 + i) * g.OutSize + (long)oc * hw, hw);
-                    TensorPrimitives.Add(src, _b[oc], dst);
+                    var dst = new Span<float>(_y + (long)(img0 + i) * g.OutSize + (long)(m0 + oc) * hw, hw);
+                    TensorPrimitives.Add(src, _b[m0 + oc], dst);
                     if (_relu) TensorPrimitives.Max(dst, 0f, dst);
                 }
             }
