@@ -25,8 +25,9 @@ namespace FaceNetGen.Onnx;
 /// <item><b>L2 pooling</b> (√Σx² over the window, the padding contributing zero): x·x → <c>AveragePool</c>
 /// (<c>count_include_pad = 1</c>, the same explicit pads, so that every window lies inside the padded extent and is
 /// divided by exactly kH·kW) → × kH·kW → <c>Sqrt</c>. ONNX's single <c>LpPool</c> (p = 2) states the same function, but
-/// ONNX Runtime runs it with a scalar loop: on NN2 its six LpPool nodes took 55% of the forward pass, against about 1% for
-/// this composition, which runs on the runtime's vectorised pooling and element-wise kernels.</item>
+/// ONNX Runtime runs it with a scalar loop: on NN2 its six LpPool nodes took 55% of the forward pass, while this
+/// composition runs on the runtime's vectorised pooling and element-wise kernels (with both changes below, ONNX Runtime's
+/// NN2 forward went from about 17 to about 80 images/s at batch 16 on two cores).</item>
 /// <item><b>LRN</b> (y = x / (k + alpha/size · Σ x²)^beta, the sum over channels [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]
 /// with zeros beyond the ends): x·x → <c>Unsqueeze</c> to (N, 1, C, H, W) → <c>AveragePool</c> with kernel (size, 1, 1)
 /// and channel pads ⌊(size−1)/2⌋, ⌈(size−1)/2⌉ (<c>count_include_pad = 1</c>, so it yields Σ/size) → <c>Squeeze</c> →
