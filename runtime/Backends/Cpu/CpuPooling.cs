@@ -45,11 +45,11 @@ public sealed unsafe partial class CpuBackend
             var g = _g;
             int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
             int first = index * _planesPerItem, end = Math.Min(_planes, first + _planesPerItem), count = end - first;
-            bool box = g.Kind != PoolKind.Average && SameWidth(g);
+            bool box = g.Kind != PoolKind.Average && SameWidth(g) && SameHeight(g);
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             float* rows = owner.Scratch(worker).Tmp.Ensure(2 * (box ? count : 1) * block + 16);
-            if (box && SameHeight(g))
+            if (box)
             {
                 // A centred stride-1 window both ways: two box filters over the whole block of planes.
                 float* a = rows, b = rows + count * block;
@@ -81,28 +81,6 @@ public sealed unsafe partial class CpuBackend
                     else TensorPrimitives.Multiply(xs, new ReadOnlySpan<float>(a, (int)length), dxs);
                     return;
                 }
-            }
-            if (box && !_backward)
-            {
-                for (int p = 0; p < count; p++) Vertical(g, _x + (long)(first + p) * inPlane, rows + p * block);
-                float* y = _y + (long)first * outPlane;
-                Box(g.Kind, rows, y, count * g.OutH, g.InW, g.PadW);
-                if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, count * outPlane), new Span<float>(y, count * outPlane));
-                return;
-            }
-            if (box && g.Kind == PoolKind.L2)
-            {
-                // Input column w takes the weights (dy / y) of outputs w − pad … w + pad: a box filter of the weights.
-                float* weights = rows + count * block;
-                L2Weights(_dy + (long)first * outPlane, _y + (long)first * outPlane, weights, count * outPlane);
-                Box(PoolKind.L2, weights, rows, count * g.OutH, g.InW, g.PadW);
-                for (int p = 0; p < count; p++)
-                {
-                    float* dx = _dx + (long)(first + p) * inPlane;
-                    if (!_accumulate) new Span<float>(dx, inPlane).Clear();
-                    SpreadRows(g, rows + p * block, _x + (long)(first + p) * inPlane, dx);
-                }
-                return;
             }
             for (int p = first; p < end; p++)
             {
