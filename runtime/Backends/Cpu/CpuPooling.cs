@@ -307,18 +307,8 @@ public sealed unsafe partial class CpuBackend
             {
                 for (int d = 1; d <= pad; d++)
                 {
-                    var head = new Span<float>(dst, total - d);
-                    var tail = new Span<float>(dst + d, total - d);
-                    if (kind == PoolKind.Max)
-                    {
-                        TensorPrimitives.Max(head, new ReadOnlySpan<float>(src + d, total - d), head);
-                        TensorPrimitives.Max(tail, new ReadOnlySpan<float>(src, total - d), tail);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Add(head, new ReadOnlySpan<float>(src + d, total - d), head);
-                        TensorPrimitives.Add(tail, new ReadOnlySpan<float>(src, total - d), tail);
-                    }
+                    Combine(kind, new Span<float>(dst, total - d), new ReadOnlySpan<float>(src + d, total - d));
+                    Combine(kind, new Span<float>(dst + d, total - d), new ReadOnlySpan<float>(src, total - d));
                 }
             }
             if (pad == 1 && width >= 2)
