@@ -15,8 +15,11 @@ public static class Program
             case "gemm":
                 GemmBench.Run(args.Skip(1).ToArray());
                 return 0;
+            case "conv":
+                ConvSplitBench.Run(args.Skip(1).ToArray());
+                return 0;
             default:
-                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm]");
+                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv]");
                 return 2;
         }
     }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FaceNetGen.Backends.Cpu;
 
@@ -7,68 +9,205 @@ namespace FaceNetGen.Backends.Cpu;
 /// Column j of the range is output position (image img0 + j / hwCount, pixel hw0 + j % hwCount); row k of the matrix
 /// is (input channel, kernel row, kernel column). The matrix is laid out in panels of <c>panelWidth</c> columns, each
 /// K × panelWidth floats row by row (panelWidth = NR gives the packed-B layout of <see cref="Gemm"/>; panelWidth = the
-/// column count gives a plain row-major matrix). Runs of columns on one output row are copied as blocks, so stride-1
-/// convolutions move contiguous memory; other strides go element by element.
+/// column count gives a plain row-major matrix). Packing goes through a zero-padded copy of the input rows, so every
+/// run of columns on one output row is an unconditional vector copy (stride 1) or even-element gather (stride 2).
 /// </summary>
 internal static unsafe class Im2Col
 {
-    /// <summary>Writes the column matrix of x's images into dst (zero outside the image and in panel padding).</summary>
-    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth)
+    /// <summary>Floats of slack after the padded input and after the row buffer, for vector loads and stores that run past a segment.</summary>
+    private const int Slack = 64;
+
+    /// <summary>Rows of the column matrix built before they are written out to the panels.</summary>
+    private const int RowBlock = 16;
+
+    /// <summary>
+    /// Writes the column matrix of x's images into dst (zero outside the image and in panel padding).
+    /// <paramref name="work"/> is the caller's scratch: it receives a zero-padded copy of the input rows the columns
+    /// read and one row of the matrix at a time, so that every run of columns on an output row becomes one
+    /// unconditional vector copy (stride 1) or gather of even elements (stride 2) instead of bounds-checked pieces.
+    /// </summary>
+    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, NativeScratch work)
     {
+        if (g.IsPointwise)
+        {
+            PackPointwise(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth);
+            return;
+        }
         int cols = imgCount * hwCount;
         int k = g.InC * g.KernelH * g.KernelW;
+        int ohFirst = hw0 / g.OutW, ohLast = (hw0 + hwCount - 1) / g.OutW;
+        // The padded input holds the rows these output rows read, each (OutW - 1)·StrideW + KernelW wide: padded column c
+        // is input column c - PadW, and padded row r is input row ohFirst·StrideH - PadH + r.
+        int rows = (ohLast - ohFirst) * g.StrideH + g.KernelH;
+        int wp = (g.OutW - 1) * g.StrideW + g.KernelW;
+        long plane = (long)rows * wp;
+        long padFloats = (long)imgCount * g.InC * plane;
+        int maxSegments = imgCount * (ohLast - ohFirst + 1);
+        float* pad = work.Ensure(padFloats + Slack + (long)RowBlock * (cols + Slack) + 2L * maxSegments);
+        float* line = pad + padFloats + Slack;
+        int* segments = (int*)(line + (long)RowBlock * (cols + Slack));
+        Pad(g, x, img0, imgCount, ohFirst * g.StrideH - g.PadH, rows, wp, pad);
+
+        // One segment per (image, output row): where its first column reads in the padded input, for kernel tap (0, 0, 0)
+        // of channel 0, and how many columns it has. Segments follow the column order, so they fill the row in turn.
+        int count = 0;
+        for (int i = 0; i < imgCount; i++)
+        {
+            for (int oh = ohFirst; oh <= ohLast; oh++)
+            {
+                int owStart = Math.Max(0, hw0 - oh * g.OutW);
+                int owEnd = Math.Min(g.OutW, hw0 + hwCount - oh * g.OutW);
+                if (owEnd <= owStart) continue;
+                segments[2 * count] = (int)((long)i * g.InC * plane + (long)(oh - ohFirst) * g.StrideH * wp + owStart * g.StrideW);
+                segments[2 * count + 1] = owEnd - owStart;
+                count++;
+            }
+        }
+
+        // Rows are built a block at a time and then written panel by panel, so that each panel receives one contiguous
+        // burst per block: row-at-a-time writes hit every panel at the same offset, whose addresses often share their
+        // cache set (panel strides are multiples of 4 KiB for K = 576, 800, 864, ...).
+        int pitch = cols + Slack;
+        for (int r0 = 0; r0 < k; r0 += RowBlock)
+        {
+            int block = Math.Min(RowBlock, k - r0);
+            for (int b = 0; b < block; b++)
+            {
+                int row = r0 + b;
+                int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, ic = row / (g.KernelW * g.KernelH);
+                float* tap = pad + ic * plane + (long)kh * wp + kw;
+                float* d = line + (long)b * pitch;
+                for (int sIndex = 0; sIndex < count; sIndex++)
+                {
+                    int length = segments[2 * sIndex + 1];
+                    Gather(tap + segments[2 * sIndex], g.StrideW, d, length);
+                    d += length;
+                }
+            }
+            for (int p0 = 0; p0 < cols; p0 += panelWidth)
+            {
+                int w = Math.Min(panelWidth, cols - p0);
+                float* panelRow = dst + (long)p0 * k + (long)r0 * panelWidth;
+                for (int b = 0; b < block; b++, panelRow += panelWidth)
+                {
+                    Copy(line + (long)b * pitch + p0, panelRow, w);
+                    if (w < panelWidth) Clear(panelRow + w, panelWidth - w);
+                }
+            }
+        }
+    }
+
+    /// <summary>pad[i, c, r, col] = x[img0 + i, c, ih0 + r, col - PadW], zero outside the image.</summary>
+    private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* pad)
+    {
         int inHw = g.InH * g.InW;
-        bool pointwise = g.IsPointwise;
+        int left = Math.Min(wp, g.PadW);
+        int right = Math.Max(left, Math.Min(wp, g.PadW + g.InW));
+        for (int i = 0; i < imgCount; i++)
+        {
+            float* image = x + (long)(img0 + i) * g.InSize;
+            for (int c = 0; c < g.InC; c++)
+            {
+                for (int r = 0; r < rows; r++, pad += wp)
+                {
+                    int ih = ih0 + r;
+                    if ((uint)ih >= (uint)g.InH)
+                    {
+                        Clear(pad, wp);
+                        continue;
+                    }
+                    // Padded column col reads input column col - PadW.
+                    float* src = image + (long)c * inHw + (long)ih * g.InW - g.PadW;
+                    if (Avx512F.IsSupported)
+                    {
+                        // Masked loads leave the padding lanes zero and never touch memory outside the input row.
+                        for (int t = 0; t < wp; t += 16)
+                        {
+                            var lane = Vector512<int>.Indices + Vector512.Create(t);
+                            var load = Vector512.GreaterThanOrEqual(lane, Vector512.Create(left)) & Vector512.LessThan(lane, Vector512.Create(right));
+                            var v = Avx512F.MaskLoad(src + t, load.AsSingle(), Vector512<float>.Zero);
+                            Avx512F.MaskStore(pad + t, Vector512.LessThan(lane, Vector512.Create(wp)).AsSingle(), v);
+                        }
+                        continue;
+                    }
+                    if (left > 0) Clear(pad, left);
+                    Copy(src + left, pad + left, right - left);
+                    if (wp > right) Clear(pad + right, wp - right);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// d[t] = s[t·stride] for t &lt; count. May read up to 2·16 floats past the last element and write up to 16 past
+    /// d[count - 1]: both buffers carry <see cref="Slack"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Gather(float* s, int stride, float* d, int count)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (stride == 1)
+            {
+                for (int t = 0; t < count; t += 16) Vector512.Load(s + t).Store(d + t);
+                return;
+            }
+            if (stride == 2 && Avx512F.IsSupported)
+            {
+                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+                for (int t = 0; t < count; t += 16)
+                {
+                    Avx512F.PermuteVar16x32x2(Vector512.Load(s + 2 * t), even, Vector512.Load(s + 2 * t + 16)).Store(d + t);
+                }
+                return;
+            }
+        }
+        else if (stride == 1 && Vector256.IsHardwareAccelerated)
+        {
+            for (int t = 0; t < count; t += 8) Vector256.Load(s + t).Store(d + t);
+            return;
+        }
+        for (int t = 0; t < count; t++) d[t] = s[t * stride];
+    }
+
+    /// <summary>d[0, count) = s[0, count), without touching anything past either end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* s, float* d, int count)
+    {
+        int t = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; t + 16 <= count; t += 16) Vector512.Load(s + t).Store(d + t);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; t + 8 <= count; t += 8) Vector256.Load(s + t).Store(d + t);
+        }
+        for (; t < count; t++) d[t] = s[t];
+    }
+
+    /// <summary>The 1×1 stride-1 case: column j is pixel j, so runs of columns are runs of each channel plane.</summary>
+    private static void PackPointwise(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth)
+    {
+        int cols = imgCount * hwCount;
+        int inHw = g.InH * g.InW;
         for (int p0 = 0; p0 < cols; p0 += panelWidth)
         {
             int w = Math.Min(panelWidth, cols - p0);
-            float* panel = dst + (long)p0 * k;
-            // Walk the panel's columns as runs that stay on one output row of one image.
+            float* panel = dst + (long)p0 * g.InC;
             int j = 0;
             while (j < w)
             {
                 int col = p0 + j;
-                int img = img0 + col / hwCount;
                 int hw = hw0 + col % hwCount;
-                int oh = hw / g.OutW;
-                int ow = hw % g.OutW;
-                // A pointwise convolution reads its input pixel for pixel, so a run may cross output rows.
                 int run = Math.Min(w - j, hwCount - col % hwCount);
-                if (!pointwise) run = Math.Min(run, g.OutW - ow);
-                float* image = x + (long)img * g.InSize;
-                if (pointwise)
-                {
-                    for (int ic = 0; ic < g.InC; ic++)
-                    {
-                        Unsafe.CopyBlockUnaligned(panel + (long)ic * panelWidth + j, image + (long)ic * inHw + hw, (uint)(run * sizeof(float)));
-                    }
-                    j += run;
-                    continue;
-                }
-                int row = 0;
-                for (int ic = 0; ic < g.InC; ic++)
-                {
-                    float* plane = image + (long)ic * inHw;
-                    for (int kh = 0; kh < g.KernelH; kh++)
-                    {
-                        int ih = oh * g.StrideH - g.PadH + kh;
-                        for (int kw = 0; kw < g.KernelW; kw++, row++)
-                        {
-                            float* d = panel + (long)row * panelWidth + j;
-                            if ((uint)ih >= (uint)g.InH)
-                            {
-                                Clear(d, run);
-                                continue;
-                            }
-                            CopyRow(plane + (long)ih * g.InW, g.InW, ow * g.StrideW - g.PadW + kw, g.StrideW, d, run);
-                        }
-                    }
-                }
+                float* image = x + (long)(img0 + col / hwCount) * g.InSize + hw;
+                for (int ic = 0; ic < g.InC; ic++) Copy(image + (long)ic * inHw, panel + (long)ic * panelWidth + j, run);
                 j += run;
             }
             if (w < panelWidth)
             {
-                for (int row = 0; row < k; row++) Clear(panel + (long)row * panelWidth + w, panelWidth - w);
+                for (int row = 0; row < g.InC; row++) Clear(panel + (long)row * panelWidth + w, panelWidth - w);
             }
         }
     }
@@ -103,27 +242,6 @@ internal static unsafe class Im2Col
             }
             j += run;
         }
-    }
-
-    /// <summary>d[t] = row[start + t·stride] for t &lt; count, 0 where that falls outside [0, width).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRow(float* row, int width, int start, int stride, float* d, int count)
-    {
-        if (stride == 1)
-        {
-            int left = Math.Clamp(-start, 0, count);
-            int right = Math.Clamp(width - start, left, count);
-            if (left > 0) Clear(d, left);
-            if (right > left) Unsafe.CopyBlockUnaligned(d + left, row + start + left, (uint)((right - left) * sizeof(float)));
-            if (count > right) Clear(d + right, count - right);
-            return;
-        }
-        // Strided: the run of t whose column falls inside the row, then a loop without bounds checks.
-        var (lo, hi) = Inside(start, stride, width, count);
-        if (lo > 0) Clear(d, lo);
-        float* s = row + start;
-        for (int t = lo; t < hi; t++) d[t] = s[t * stride];
-        if (count > hi) Clear(d + hi, count - hi);
     }
 
     /// <summary>The t in [lo, hi) for which start + t·stride lies in [0, width), within [0, count).</summary>

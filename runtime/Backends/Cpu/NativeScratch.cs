@@ -40,8 +40,12 @@ internal sealed class WorkerScratch : IDisposable
 
     public NativeScratch Gemm { get; } = new();
 
+    /// <summary>The padded input rows and row buffer of <see cref="Im2Col.Pack"/>.</summary>
+    public NativeScratch Im2Col { get; } = new();
+
     public void Dispose()
     {
+        Im2Col.Dispose();
         Pack.Dispose();
         Col.Dispose();
         Tmp.Dispose();

@@ -21,6 +21,8 @@ public class CpuKernelAgreementTests
         Conv(9, 26, 27, 35, 3, 1, 1),   // 3x3, large enough for chunking
         Conv(2, 8, 8, 3, 3, 1, 0),      // valid padding
         Conv(3, 7, 9, 4, 1, 2, 0),      // strided 1x1
+        Conv(4, 12, 17, 5, 3, 3, 1),    // stride 3 (the element-by-element gather)
+        Conv(3, 11, 40, 6, 5, 2, 2),    // stride 2 over rows wider than one vector
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)

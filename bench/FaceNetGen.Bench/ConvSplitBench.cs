@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FaceNetGen.Backends;
+using FaceNetGen.Backends.Cpu;
+
+namespace FaceNetGen.Bench;
+
+/// <summary>
+/// One thread, one work item of the forward convolution at typical shapes: how the time splits between packing the
+/// column matrix (im2col) and the GEMM. Shows where a layer's GFLOP/s goes when it falls short of the GEMM's.
+/// </summary>
+public static unsafe class ConvSplitBench
+{
+    public static void Run(string[] args)
+    {
+        var shapes = new ConvGeometry[]
+        {
+            new(3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3),
+            new(64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1),
+            new(96, 28, 28, 128, 28, 28, 3, 3, 1, 1, 1, 1),
+            new(32, 28, 28, 64, 28, 28, 5, 5, 1, 1, 2, 2),
+            new(32, 14, 14, 64, 14, 14, 5, 5, 1, 1, 2, 2),
+            new(144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1),
+            new(192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1),
+            new(128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1),
+            new(640, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0),
+            new(640, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0),
+        };
+        int target = CpuBackend.TargetColumns;
+        for (int i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] == "--cols") target = int.Parse(args[i + 1]);
+        }
+        var level = Gemm.Best;
+        var (_, nr) = Gemm.Tile(level);
+        Console.WriteLine($"one thread, {level}; columns per item: {target} (several small images, or a chunk of one large one)");
+        Console.WriteLine($"{"shape",-40} {"cols",5} {"pack µs",9} {"gemm µs",9} {"pack %",7} {"gemm GFLOP/s",13} {"item GFLOP/s",13}");
+        foreach (var g in shapes)
+        {
+            int hw = g.OutH * g.OutW;
+            int images = hw >= target / 2 ? 1 : Math.Max(1, target / hw);
+            int cols = images == 1 ? Math.Min(hw, target) : images * hw;
+            int k = g.InC * g.KernelH * g.KernelW;
+            float* x = Alloc((long)images * g.InSize);
+            float* w = Alloc((long)g.OutC * k);
+            float* packed = Alloc(Gemm.PackedSize(k, cols, nr));
+            float* c = Alloc((long)g.OutC * cols);
+            float* scratch = Alloc(Gemm.ScratchFloats);
+            for (long i = 0; i < (long)images * g.InSize; i++) x[i] = i % 13 * 0.1f;
+            for (long i = 0; i < (long)g.OutC * k; i++) w[i] = i % 7 * 0.1f;
+            int hwCount = images == 1 ? cols : hw;
+            double flops = 2.0 * g.OutC * k * cols;
+            using var work = new NativeScratch();
+            double pack = Best(() => Im2Col.Pack(g, x, 0, images, 0, hwCount, packed, nr, work));
+            double gemm = Best(() => Gemm.Multiply(level, g.OutC, cols, k, w, k, packed, c, cols, false, scratch));
+            Console.WriteLine($"{g,-40} {cols,5} {pack * 1e6,9:F1} {gemm * 1e6,9:F1} {pack / (pack + gemm) * 100,6:F1}% {flops / gemm / 1e9,13:F1} {flops / (pack + gemm) / 1e9,13:F1}");
+            foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);
+        }
+    }
+
+    /// <summary>Best of seven rounds of at least 20 ms each, after 0.3 s of warm-up (so that the code is fully optimised), seconds per call.</summary>
+    private static double Best(Action action)
+    {
+        var warm = Stopwatch.StartNew();
+        int reps = 0;
+        while (warm.Elapsed.TotalSeconds < 0.3)
+        {
+            action();
+            reps++;
+        }
+        reps = Math.Max(1, (int)(reps * 0.02 / warm.Elapsed.TotalSeconds) + 1);
+        double best = double.MaxValue;
+        for (int round = 0; round < 7; round++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < reps; r++) action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        }
+        return best;
+    }
+
+    private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
+}
