@@ -238,7 +238,7 @@ public sealed unsafe partial class CpuBackend
                 float* tmp = s.Tmp.Ensure((long)k * cols);
                 Im2Col.Pack(dyGeometry, _dy, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col);
                 Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, tmp, cols, false, gemm);
-                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx);
+                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx, s.Im2Col);
             }
         }
     }

@@ -50,19 +50,7 @@ internal static unsafe class Im2Col
 
         // One segment per (image, output row): where its first column reads in the padded input, for kernel tap (0, 0, 0)
         // of channel 0, and how many columns it has. Segments follow the column order, so they fill the row in turn.
-        int count = 0;
-        for (int i = 0; i < imgCount; i++)
-        {
-            for (int oh = ohFirst; oh <= ohLast; oh++)
-            {
-                int owStart = Math.Max(0, hw0 - oh * g.OutW);
-                int owEnd = Math.Min(g.OutW, hw0 + hwCount - oh * g.OutW);
-                if (owEnd <= owStart) continue;
-                segments[2 * count] = (int)((long)i * g.InC * plane + (long)(oh - ohFirst) * g.StrideH * wp + owStart * g.StrideW);
-                segments[2 * count + 1] = owEnd - owStart;
-                count++;
-            }
-        }
+        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, segments);
 
         // Rows are built a block at a time and then written panel by panel, so that each panel receives one contiguous
         // burst per block: row-at-a-time writes hit every panel at the same offset, whose addresses often share their
@@ -212,75 +200,110 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>dx (+)= the column matrix folded back onto the images (row-major, ld = column count).</summary>
-    public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx)
+    /// <summary>
+    /// dx += the column matrix (row-major, ld = column count) folded back onto the images. The columns are added into a
+    /// zeroed, padded copy of the input rows they touch, with one masked vector add per run of columns on an output row
+    /// (stride 1), and the interior of that copy is then added to dx: no bounds checks in the inner loop. The caller owns
+    /// whole images, or the only item that writes these rows.
+    /// </summary>
+    public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx, NativeScratch work)
     {
         int cols = imgCount * hwCount;
-        int inHw = g.InH * g.InW;
-        int j = 0;
-        while (j < cols)
+        int k = g.InC * g.KernelH * g.KernelW;
+        int ohFirst = hw0 / g.OutW, ohLast = (hw0 + hwCount - 1) / g.OutW;
+        int rows = (ohLast - ohFirst) * g.StrideH + g.KernelH;
+        int wp = (g.OutW - 1) * g.StrideW + g.KernelW;
+        long plane = (long)rows * wp;
+        long padFloats = (long)imgCount * g.InC * plane;
+        int maxSegments = imgCount * (ohLast - ohFirst + 1);
+        float* pad = work.Ensure(padFloats + Slack + 2L * maxSegments);
+        int* segments = (int*)(pad + padFloats + Slack);
+        new Span<float>(pad, (int)(padFloats + Slack)).Clear();
+        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, segments);
+
+        for (int row = 0; row < k; row++)
         {
-            int img = img0 + j / hwCount;
-            int hw = hw0 + j % hwCount;
-            int oh = hw / g.OutW;
-            int ow = hw % g.OutW;
-            int run = Math.Min(g.OutW - ow, hwCount - j % hwCount);
-            float* image = dx + (long)img * g.InSize;
-            int row = 0;
-            for (int ic = 0; ic < g.InC; ic++)
+            int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, ic = row / (g.KernelW * g.KernelH);
+            float* tap = pad + ic * plane + (long)kh * wp + kw;
+            float* src = dCol + (long)row * cols;
+            for (int sIndex = 0; sIndex < count; sIndex++)
             {
-                float* plane = image + (long)ic * inHw;
-                for (int kh = 0; kh < g.KernelH; kh++)
+                int length = segments[2 * sIndex + 1];
+                ScatterAdd(src, tap + segments[2 * sIndex], g.StrideW, length);
+                src += length;
+            }
+        }
+
+        // Fold the padded rows back: padded (r, col) is input (ohFirst·StrideH - PadH + r, col - PadW).
+        int ih0 = ohFirst * g.StrideH - g.PadH;
+        int inHw = g.InH * g.InW;
+        int left = Math.Min(wp, g.PadW);
+        int right = Math.Max(left, Math.Min(wp, g.PadW + g.InW));
+        for (int i = 0; i < imgCount; i++)
+        {
+            float* image = dx + (long)(img0 + i) * g.InSize;
+            for (int c = 0; c < g.InC; c++)
+            {
+                float* padPlane = pad + ((long)i * g.InC + c) * plane;
+                for (int r = 0; r < rows; r++)
                 {
-                    int ih = oh * g.StrideH - g.PadH + kh;
-                    for (int kw = 0; kw < g.KernelW; kw++, row++)
-                    {
-                        if ((uint)ih >= (uint)g.InH) continue;
-                        AddRow(dCol + (long)row * cols + j, run, plane + (long)ih * g.InW, g.InW, ow * g.StrideW - g.PadW + kw, g.StrideW);
-                    }
+                    int ih = ih0 + r;
+                    if ((uint)ih >= (uint)g.InH || right == left) continue;
+                    float* d = image + (long)c * inHw + (long)ih * g.InW + left - g.PadW;
+                    float* v = padPlane + (long)r * wp + left;
+                    Add(v, d, right - left);
                 }
             }
-            j += run;
         }
     }
 
-    /// <summary>The t in [lo, hi) for which start + t·stride lies in [0, width), within [0, count).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (int Lo, int Hi) Inside(int start, int stride, int width, int count)
+    /// <summary>The (image, output row) runs of a column range, in column order: source offset for tap (0, 0, 0) and length.</summary>
+    private static int Segments(in ConvGeometry g, int imgCount, int hw0, int hwCount, int ohFirst, int ohLast, int wp, long plane, int* segments)
     {
-        int lo = start >= 0 ? 0 : (-start + stride - 1) / stride;
-        int hi = start >= width ? 0 : (width - 1 - start) / stride + 1;
-        lo = Math.Min(lo, count);
-        hi = Math.Clamp(hi, lo, count);
-        return (lo, hi);
+        int count = 0;
+        for (int i = 0; i < imgCount; i++)
+        {
+            for (int oh = ohFirst; oh <= ohLast; oh++)
+            {
+                int owStart = Math.Max(0, hw0 - oh * g.OutW);
+                int owEnd = Math.Min(g.OutW, hw0 + hwCount - oh * g.OutW);
+                if (owEnd <= owStart) continue;
+                segments[2 * count] = (int)((long)i * g.InC * plane + (long)(oh - ohFirst) * g.StrideH * wp + owStart * g.StrideW);
+                segments[2 * count + 1] = owEnd - owStart;
+                count++;
+            }
+        }
+        return count;
     }
 
-    /// <summary>row[start + t·stride] += s[t] for t &lt; count where that falls inside [0, width).</summary>
+    /// <summary>d[t·stride] += s[t] for t &lt; count; d may be touched (with +0) up to 16 floats past its last element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRow(float* s, int count, float* row, int width, int start, int stride)
+    private static void ScatterAdd(float* s, float* d, int stride, int count)
     {
-        if (stride == 1)
+        if (stride == 1 && Avx512F.IsSupported)
         {
-            int left = Math.Clamp(-start, 0, count);
-            int right = Math.Clamp(width - start, left, count);
-            int length = right - left;
-            if (length >= 16)
+            int t = 0;
+            for (; t + 16 <= count; t += 16) (Vector512.Load(d + t) + Vector512.Load(s + t)).Store(d + t);
+            if (t < count)
             {
-                var dst = new Span<float>(row + start + left, length);
-                System.Numerics.Tensors.TensorPrimitives.Add(dst, new ReadOnlySpan<float>(s + left, length), dst);
-            }
-            else
-            {
-                // Short runs (the 7×7 and 3×3 maps of the last layers): a call costs more than the adds.
-                float* d = row + start + left;
-                float* v = s + left;
-                for (int t = 0; t < length; t++) d[t] += v[t];
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - t)).AsSingle();
+                (Vector512.Load(d + t) + Avx512F.MaskLoad(s + t, mask, Vector512<float>.Zero)).Store(d + t);
             }
             return;
         }
-        var (lo, hi) = Inside(start, stride, width, count);
-        float* r = row + start;
-        for (int t = lo; t < hi; t++) r[t * stride] += s[t];
+        for (int t = 0; t < count; t++) d[t * stride] += s[t];
+    }
+
+    /// <summary>d[0, count) += s[0, count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(float* s, float* d, int count)
+    {
+        int t = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; t + 16 <= count; t += 16) (Vector512.Load(d + t) + Vector512.Load(s + t)).Store(d + t);
+        }
+        for (; t < count; t++) d[t] += s[t];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
