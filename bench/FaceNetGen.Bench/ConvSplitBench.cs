@@ -51,7 +51,7 @@ public static unsafe class ConvSplitBench
             int hwCount = images == 1 ? cols : hw;
             double flops = 2.0 * g.OutC * k * cols;
             using var work = new NativeScratch();
-            double pack = Best(() => Im2Col.Pack(g, x, 0, images, 0, hwCount, packed, nr, work));
+            double pack = Best(() => Im2Col.Pack(g, x, 0, images, 0, hwCount, packed, nr, work, level));
             double gemm = Best(() => Gemm.Multiply(level, g.OutC, cols, k, w, k, packed, c, cols, false, scratch));
             Console.WriteLine($"{g,-40} {cols,5} {pack * 1e6,9:F1} {gemm * 1e6,9:F1} {pack / (pack + gemm) * 100,6:F1}% {flops / gemm / 1e9,13:F1} {flops / (pack + gemm) / 1e9,13:F1}");
             foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);

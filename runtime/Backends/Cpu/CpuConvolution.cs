@@ -139,7 +139,7 @@ public sealed unsafe partial class CpuBackend
             int k = g.InC * g.KernelH * g.KernelW;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(k, cols, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col);
+            Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd);
             float* w = _w + (long)m0 * k;
             if (imgCount == 1)
             {
@@ -206,7 +206,7 @@ public sealed unsafe partial class CpuBackend
             {
                 int cols = imgCount * hwCount;
                 float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
-                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col);
+                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd);
                 if (imgCount == 1)
                 {
                     Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, _dx + (long)img0 * g.InSize + hw0, hw, _accumulate, gemm);
@@ -236,9 +236,9 @@ public sealed unsafe partial class CpuBackend
                 int cols = imgCount * hc;
                 float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
                 float* tmp = s.Tmp.Ensure((long)k * cols);
-                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col);
+                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col, owner.Simd);
                 Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, tmp, cols, false, gemm);
-                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx, s.Im2Col);
+                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx, s.Im2Col, owner.Simd);
             }
         }
     }
@@ -316,7 +316,7 @@ public sealed unsafe partial class CpuBackend
                     else
                     {
                         a = s.Col.Ensure((long)k * cols);
-                        Im2Col.Pack(g, _x, img, images, h0, hc, a, cols, s.Im2Col);
+                        Im2Col.Pack(g, _x, img, images, h0, hc, a, cols, s.Im2Col, owner.Simd);
                         lda = cols;
                     }
                     // B = dyᵀ over the same columns: row (image i, pixel) holds that pixel's OutC gradients.

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using FaceNetGen.Specs;
 
 namespace FaceNetGen.Backends.Cpu;
@@ -48,7 +49,9 @@ public sealed unsafe partial class CpuBackend
             bool box = g.Kind != PoolKind.Average && SameWidth(g) && SameHeight(g);
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
-            float* rows = owner.Scratch(worker).Tmp.Ensure(2 * (box ? count : 1) * block + 16);
+            long floats = 2 * (box ? count : 1) * block + 16 + LineFloats(g);
+            if (_backward && g.Kind == PoolKind.Max) floats = Math.Max(floats, 2L * g.InH * LineFloats(g) + 16);
+            float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
             if (box)
             {
                 // A centred stride-1 window both ways: two box filters over the whole block of planes.
@@ -88,13 +91,13 @@ public sealed unsafe partial class CpuBackend
                 float* y = _y + (long)p * outPlane;
                 if (!_backward)
                 {
-                    Forward(g, x, y, rows);
+                    Forward(g, x, y, rows, Im2Col.Wide(owner.Simd));
                 }
                 else
                 {
                     float* dx = _dx + (long)p * inPlane;
                     if (!_accumulate) new Span<float>(dx, inPlane).Clear();
-                    Backward(g, x, y, _dy + (long)p * outPlane, dx, rows);
+                    Backward(g, x, y, _dy + (long)p * outPlane, dx, rows, Im2Col.Wide(owner.Simd));
                 }
             }
         }
@@ -103,9 +106,14 @@ public sealed unsafe partial class CpuBackend
         /// Separable: for each output row, the window's input rows are reduced vertically with vector ops into one
         /// row (max, or a sum of values or squares), then each output takes the horizontal window of that row.
         /// </summary>
-        private static void Forward(in PoolGeometry g, float* x, float* y, float* rows)
+        private static void Forward(in PoolGeometry g, float* x, float* y, float* rows, bool wide)
         {
             Vertical(g, x, rows);
+            if (g.Kind != PoolKind.Average && (g.StrideW == 1 || g.StrideW == 2) && wide)
+            {
+                HorizontalVector(g, rows, y, rows + (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW));
+                return;
+            }
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
@@ -138,6 +146,51 @@ public sealed unsafe partial class CpuBackend
                     }
                     yr[ow] = r;
                 }
+            }
+        }
+
+        /// <summary>Floats of the padded row <see cref="HorizontalVector"/> needs beyond the item's row blocks.</summary>
+        private static int LineFloats(in PoolGeometry g) => (g.OutW + 16) * g.StrideW + g.KernelW + 64;
+
+        /// <summary>
+        /// The horizontal half of max and L2 pooling with stride 1 or 2, sixteen outputs per step: each vertically reduced
+        /// row is copied between identity padding (−∞ or 0, which leaves a clipped window's result unchanged), and
+        /// output t of a step takes the window's kernel columns as gathers of elements kw + t·stride.
+        /// </summary>
+        private static void HorizontalVector(in PoolGeometry g, float* rows, float* y, float* line)
+        {
+            float identity = g.Kind == PoolKind.Max ? float.NegativeInfinity : 0f;
+            int length = LineFloats(g);
+            new Span<float>(line, length).Fill(identity);
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            // Outputs whose window lies wholly in the padding are 0, as in the scalar path.
+            int lastFull = g.OutW;
+            while (lastFull > 0 && (lastFull - 1) * g.StrideW - g.PadW >= g.InW) lastFull--;
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int h0 = oh * g.StrideH - g.PadH;
+                float* yr = y + (long)oh * g.OutW;
+                if (Math.Min(h0 + g.KernelH, g.InH) - Math.Max(h0, 0) <= 0)
+                {
+                    new Span<float>(yr, g.OutW).Clear();
+                    continue;
+                }
+                new ReadOnlySpan<float>(rows + (long)oh * g.InW, g.InW).CopyTo(new Span<float>(line + g.PadW, g.InW));
+                for (int t = 0; t < g.OutW; t += 16)
+                {
+                    Vector512<float> acc = default;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        float* s = line + kw + (long)t * g.StrideW;
+                        var v = g.StrideW == 1 ? Vector512.Load(s) : Avx512F.PermuteVar16x32x2(Vector512.Load(s), even, Vector512.Load(s + 16));
+                        acc = kw == 0 ? v : g.Kind == PoolKind.Max ? Vector512.Max(acc, v) : acc + v;
+                    }
+                    if (g.Kind == PoolKind.L2) acc = Vector512.Sqrt(acc);
+                    if (t + 16 <= g.OutW) acc.Store(yr + t);
+                    else Avx512F.MaskStore(yr + t, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.OutW - t)).AsSingle(), acc);
+                }
+                for (int ow = lastFull; ow < g.OutW; ow++) yr[ow] = 0;
+                for (int ow = 0; ow < lastFull && ow * g.StrideW - g.PadW + g.KernelW <= 0; ow++) yr[ow] = 0;
             }
         }
 
@@ -184,11 +237,12 @@ public sealed unsafe partial class CpuBackend
         /// Average and L2: each output row's per-output weights (dy / count, or dy / y) are spread horizontally into one
         /// row, which is then added (times x for L2) to every input row of the window with vector ops.
         /// </summary>
-        private static void Backward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows)
+        private static void Backward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows, bool wide)
         {
             if (g.Kind == PoolKind.Max)
             {
-                MaxBackward(g, x, y, dy, dx, rows);
+                if ((g.StrideW == 1 || g.StrideW == 2) && wide) MaxBackwardVector(g, x, y, dy, dx, rows);
+                else MaxBackward(g, x, y, dy, dx, rows);
                 return;
             }
 
@@ -403,6 +457,68 @@ public sealed unsafe partial class CpuBackend
                     }
                     if (bestColumn >= 0) dx[(long)bestRow * g.InW + bestColumn] += dy[o];
                 }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="MaxBackward"/> sixteen outputs at a time (stride 1 or 2): the plane is copied between NaN padding
+        /// (never equal to a maximum), and the window's taps are visited in row-major order; a tap whose gathered value
+        /// equals the output, for outputs not yet served, adds dy at its input position in a padded gradient plane, which
+        /// is added to dx at the end. So each output's gradient still goes to the first maximum of its window.
+        /// </summary>
+        private static void MaxBackwardVector(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows)
+        {
+            int pitch = LineFloats(g);
+            float* xp = rows, dxp = rows + (long)g.InH * pitch;
+            new Span<float>(xp, g.InH * pitch).Fill(float.NaN);
+            new Span<float>(dxp, g.InH * pitch).Clear();
+            for (int h = 0; h < g.InH; h++)
+            {
+                new ReadOnlySpan<float>(x + (long)h * g.InW, g.InW).CopyTo(new Span<float>(xp + (long)h * pitch + g.PadW, g.InW));
+            }
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            // Spread sixteen values over the even lanes of two vectors (index 16 picks from a zero vector).
+            var spreadLow = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+            var spreadHigh = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int h0 = oh * g.StrideH - g.PadH;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                for (int t = 0; t < g.OutW; t += 16)
+                {
+                    var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.OutW - t)).AsSingle();
+                    var target = Avx512F.MaskLoad(y + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
+                    var grad = Avx512F.MaskLoad(dy + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
+                    var open = valid;
+                    for (int h = hs; h < he && open != Vector512<float>.Zero; h++)
+                    {
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            long at = (long)h * pitch + kw + (long)t * g.StrideW;
+                            float* s = xp + at;
+                            var v = g.StrideW == 1 ? Vector512.Load(s) : Avx512F.PermuteVar16x32x2(Vector512.Load(s), even, Vector512.Load(s + 16));
+                            var hit = Vector512.Equals(v, target) & open;
+                            if (hit == Vector512<float>.Zero) continue;
+                            open = Vector512.AndNot(open, hit);
+                            var add = grad & hit;
+                            float* d = dxp + at;
+                            if (g.StrideW == 1)
+                            {
+                                (Vector512.Load(d) + add).Store(d);
+                            }
+                            else
+                            {
+                                (Vector512.Load(d) + Avx512F.PermuteVar16x32x2(add, spreadLow, Vector512<float>.Zero)).Store(d);
+                                (Vector512.Load(d + 16) + Avx512F.PermuteVar16x32x2(add, spreadHigh, Vector512<float>.Zero)).Store(d + 16);
+                            }
+                        }
+                    }
+                }
+            }
+            for (int h = 0; h < g.InH; h++)
+            {
+                var d = new Span<float>(dx + (long)h * g.InW, g.InW);
+                TensorPrimitives.Add(d, new ReadOnlySpan<float>(dxp + (long)h * pitch + g.PadW, g.InW), d);
             }
         }
 

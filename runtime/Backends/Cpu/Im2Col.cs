@@ -26,11 +26,11 @@ internal static unsafe class Im2Col
     /// read and one row of the matrix at a time, so that every run of columns on an output row becomes one
     /// unconditional vector copy (stride 1) or gather of even elements (stride 2) instead of bounds-checked pieces.
     /// </summary>
-    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, NativeScratch work)
+    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, NativeScratch work, SimdLevel level)
     {
         if (g.IsPointwise)
         {
-            PackPointwise(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth);
+            PackPointwise(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth, level);
             return;
         }
         int cols = imgCount * hwCount;
@@ -46,7 +46,7 @@ internal static unsafe class Im2Col
         float* pad = work.Ensure(padFloats + Slack + (long)RowBlock * (cols + Slack) + 2L * maxSegments);
         float* line = pad + padFloats + Slack;
         int* segments = (int*)(line + (long)RowBlock * (cols + Slack));
-        Pad(g, x, img0, imgCount, ohFirst * g.StrideH - g.PadH, rows, wp, pad);
+        Pad(g, x, img0, imgCount, ohFirst * g.StrideH - g.PadH, rows, wp, pad, level);
 
         // One segment per (image, output row): where its first column reads in the padded input, for kernel tap (0, 0, 0)
         // of channel 0, and how many columns it has. Segments follow the column order, so they fill the row in turn.
@@ -68,7 +68,7 @@ internal static unsafe class Im2Col
                 for (int sIndex = 0; sIndex < count; sIndex++)
                 {
                     int length = segments[2 * sIndex + 1];
-                    Gather(tap + segments[2 * sIndex], g.StrideW, d, length);
+                    Gather(tap + segments[2 * sIndex], g.StrideW, d, length, level);
                     d += length;
                 }
             }
@@ -78,7 +78,7 @@ internal static unsafe class Im2Col
                 float* panelRow = dst + (long)p0 * k + (long)r0 * panelWidth;
                 for (int b = 0; b < block; b++, panelRow += panelWidth)
                 {
-                    Copy(line + (long)b * pitch + p0, panelRow, w);
+                    Copy(line + (long)b * pitch + p0, panelRow, w, level);
                     if (w < panelWidth) Clear(panelRow + w, panelWidth - w);
                 }
             }
@@ -86,7 +86,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>pad[i, c, r, col] = x[img0 + i, c, ih0 + r, col - PadW], zero outside the image.</summary>
-    private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* pad)
+    private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* pad, SimdLevel level)
     {
         int inHw = g.InH * g.InW;
         int left = Math.Min(wp, g.PadW);
@@ -106,7 +106,7 @@ internal static unsafe class Im2Col
                     }
                     // Padded column col reads input column col - PadW.
                     float* src = image + (long)c * inHw + (long)ih * g.InW - g.PadW;
-                    if (Avx512F.IsSupported)
+                    if (Wide(level))
                     {
                         // Masked loads leave the padding lanes zero and never touch memory outside the input row.
                         for (int t = 0; t < wp; t += 16)
@@ -119,7 +119,7 @@ internal static unsafe class Im2Col
                         continue;
                     }
                     if (left > 0) Clear(pad, left);
-                    Copy(src + left, pad + left, right - left);
+                    Copy(src + left, pad + left, right - left, level);
                     if (wp > right) Clear(pad + right, wp - right);
                 }
             }
@@ -131,16 +131,16 @@ internal static unsafe class Im2Col
     /// d[count - 1]: both buffers carry <see cref="Slack"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Gather(float* s, int stride, float* d, int count)
+    private static void Gather(float* s, int stride, float* d, int count, SimdLevel level)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Wide(level))
         {
             if (stride == 1)
             {
                 for (int t = 0; t < count; t += 16) Vector512.Load(s + t).Store(d + t);
                 return;
             }
-            if (stride == 2 && Avx512F.IsSupported)
+            if (stride == 2)
             {
                 var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
                 for (int t = 0; t < count; t += 16)
@@ -150,7 +150,7 @@ internal static unsafe class Im2Col
                 return;
             }
         }
-        else if (stride == 1 && Vector256.IsHardwareAccelerated)
+        else if (stride == 1 && level >= SimdLevel.Vector256)
         {
             for (int t = 0; t < count; t += 8) Vector256.Load(s + t).Store(d + t);
             return;
@@ -160,14 +160,14 @@ internal static unsafe class Im2Col
 
     /// <summary>d[0, count) = s[0, count), without touching anything past either end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* s, float* d, int count)
+    private static void Copy(float* s, float* d, int count, SimdLevel level)
     {
         int t = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Wide(level))
         {
             for (; t + 16 <= count; t += 16) Vector512.Load(s + t).Store(d + t);
         }
-        else if (Vector256.IsHardwareAccelerated)
+        else if (level >= SimdLevel.Vector256)
         {
             for (; t + 8 <= count; t += 8) Vector256.Load(s + t).Store(d + t);
         }
@@ -175,7 +175,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>The 1×1 stride-1 case: column j is pixel j, so runs of columns are runs of each channel plane.</summary>
-    private static void PackPointwise(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth)
+    private static void PackPointwise(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, SimdLevel level)
     {
         int cols = imgCount * hwCount;
         int inHw = g.InH * g.InW;
@@ -190,7 +190,7 @@ internal static unsafe class Im2Col
                 int hw = hw0 + col % hwCount;
                 int run = Math.Min(w - j, hwCount - col % hwCount);
                 float* image = x + (long)(img0 + col / hwCount) * g.InSize + hw;
-                for (int ic = 0; ic < g.InC; ic++) Copy(image + (long)ic * inHw, panel + (long)ic * panelWidth + j, run);
+                for (int ic = 0; ic < g.InC; ic++) Copy(image + (long)ic * inHw, panel + (long)ic * panelWidth + j, run, level);
                 j += run;
             }
             if (w < panelWidth)
@@ -206,7 +206,7 @@ internal static unsafe class Im2Col
     /// (stride 1), and the interior of that copy is then added to dx: no bounds checks in the inner loop. The caller owns
     /// whole images, or the only item that writes these rows.
     /// </summary>
-    public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx, NativeScratch work)
+    public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx, NativeScratch work, SimdLevel level)
     {
         int cols = imgCount * hwCount;
         int k = g.InC * g.KernelH * g.KernelW;
@@ -229,7 +229,7 @@ internal static unsafe class Im2Col
             for (int sIndex = 0; sIndex < count; sIndex++)
             {
                 int length = segments[2 * sIndex + 1];
-                ScatterAdd(src, tap + segments[2 * sIndex], g.StrideW, length);
+                ScatterAdd(src, tap + segments[2 * sIndex], g.StrideW, length, level);
                 src += length;
             }
         }
@@ -251,7 +251,7 @@ internal static unsafe class Im2Col
                     if ((uint)ih >= (uint)g.InH || right == left) continue;
                     float* d = image + (long)c * inHw + (long)ih * g.InW + left - g.PadW;
                     float* v = padPlane + (long)r * wp + left;
-                    Add(v, d, right - left);
+                    Add(v, d, right - left, level);
                 }
             }
         }
@@ -278,9 +278,9 @@ internal static unsafe class Im2Col
 
     /// <summary>d[t·stride] += s[t] for t &lt; count; d may be touched (with +0) up to 16 floats past its last element.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScatterAdd(float* s, float* d, int stride, int count)
+    private static void ScatterAdd(float* s, float* d, int stride, int count, SimdLevel level)
     {
-        if (stride == 1 && Avx512F.IsSupported)
+        if (stride == 1 && Wide(level))
         {
             int t = 0;
             for (; t + 16 <= count; t += 16) (Vector512.Load(d + t) + Vector512.Load(s + t)).Store(d + t);
@@ -296,15 +296,19 @@ internal static unsafe class Im2Col
 
     /// <summary>d[0, count) += s[0, count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(float* s, float* d, int count)
+    private static void Add(float* s, float* d, int count, SimdLevel level)
     {
         int t = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (Wide(level))
         {
             for (; t + 16 <= count; t += 16) (Vector512.Load(d + t) + Vector512.Load(s + t)).Store(d + t);
         }
         for (; t < count; t++) d[t] += s[t];
     }
+
+    /// <summary>Whether the AVX-512 paths may run: the backend's level is Vector512 and the CPU has AVX-512F.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Wide(SimdLevel level) => level == SimdLevel.Vector512 && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Clear(float* d, int count) => Unsafe.InitBlockUnaligned(d, 0, (uint)(count * sizeof(float)));

@@ -77,6 +77,9 @@ public class CpuKernelAgreementTests
             // Stride 1 with a centred window takes the box-filter path: rows longer than a vector, a 5-wide window, and
             // rows no wider than the window's two halves (every column an edge).
             (6, 23, 3, 1, 1, false), (4, 9, 5, 1, 2, false), (3, 2, 3, 1, 1, false), (2, 1, 3, 1, 1, false),
+            // Horizontal passes sixteen outputs at a time: several vectors and a masked tail, stride 2 and a stride-1
+            // window that is not centred.
+            (5, 71, 3, 2, 1, false), (4, 40, 3, 2, 1, true), (5, 37, 2, 1, 0, false),
         };
         foreach (var b in Backends())
         {
@@ -105,6 +108,27 @@ public class CpuKernelAgreementTests
         foreach (bool accumulate in new[] { false, true })
         {
             KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(SimdLevel level, int threads)
+    {
+        // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order.
+        foreach (var (h, w, k, st, p) in new[] { (9, 37, 3, 2, 1), (7, 40, 2, 1, 0), (6, 19, 3, 2, 0) })
+        {
+            int c = 4, n = 2;
+            var g = new PoolGeometry(PoolKind.Max, c, h, w, SpecAnalyzer.OutputSize(h, k, st, p, false), SpecAnalyzer.OutputSize(w, k, st, p, false), k, k, st, st, p, p);
+            var x = KernelHarness.Random(n * g.InSize, 30).Select(v => MathF.Max(0f, MathF.Round(v * 2f) / 2f)).ToArray();
+            using var reference = new ReferenceBackend();
+            var y = KernelHarness.Run(reference, new[] { x, new float[n * g.OutSize] }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
+            var dy = KernelHarness.Random(n * g.OutSize, 31);
+            using var cpu = new CpuBackend(threads, level);
+            KernelHarness.Agree(cpu, new[] { x, y, dy, new float[n * g.InSize] }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], false), what: $"tied backward {g}");
+            // Every output's gradient lands once: the sums agree whatever the routing.
+            var dx = KernelHarness.Run(cpu, new[] { x, y, dy, new float[n * g.InSize] }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], false))[3];
+            Assert.Equal(dy.Sum(), dx.Sum(), 3);
         }
     }
 
