@@ -56,6 +56,31 @@ public static unsafe class ConvSplitBench
             Console.WriteLine($"{g,-40} {cols,5} {pack * 1e6,9:F1} {gemm * 1e6,9:F1} {pack / (pack + gemm) * 100,6:F1}% {flops / gemm / 1e9,13:F1} {flops / (pack + gemm) / 1e9,13:F1}");
             foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);
         }
+        Whole(shapes);
+    }
+
+    /// <summary>The whole forward convolution of a batch of 16 through the backend, per thread count.</summary>
+    private static void Whole(ConvGeometry[] shapes)
+    {
+        const int n = 16;
+        Console.WriteLine();
+        Console.WriteLine($"whole ConvForward, batch {n} (bias and ReLU included)");
+        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18}");
+        foreach (var g in shapes)
+        {
+            var line = $"{g,-40}";
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var cpu = new CpuBackend(threads);
+                using var x = cpu.Allocate((long)n * g.InSize);
+                using var w = cpu.Allocate(g.WeightSize);
+                using var b = cpu.Allocate(g.OutC);
+                using var y = cpu.Allocate((long)n * g.OutSize);
+                double seconds = Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
+                line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1}";
+            }
+            Console.WriteLine(line);
+        }
     }
 
     /// <summary>Best of seven rounds of at least 20 ms each, after 0.3 s of warm-up (so that the code is fully optimised), seconds per call.</summary>
