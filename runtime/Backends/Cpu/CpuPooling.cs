@@ -49,8 +49,9 @@ public sealed unsafe partial class CpuBackend
             bool box = g.Kind != PoolKind.Average && SameWidth(g) && SameHeight(g);
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
-            long floats = 2 * (box ? count : 1) * block + 16 + LineFloats(g);
-            if (_backward && g.Kind == PoolKind.Max) floats = Math.Max(floats, 2L * g.InH * LineFloats(g) + 16);
+            long floats = 2 * (box ? count : 1) * block + 16;
+            // The vector paths' padded planes: the input (and for max backward its gradient), LineFloats wide.
+            floats = Math.Max(floats, (_backward ? 2L : 1L) * g.InH * LineFloats(g) + 16);
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
             if (box)
             {
@@ -108,12 +109,12 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         private static void Forward(in PoolGeometry g, float* x, float* y, float* rows, bool wide)
         {
-            Vertical(g, x, rows);
             if (g.Kind != PoolKind.Average && (g.StrideW == 1 || g.StrideW == 2) && wide)
             {
-                HorizontalVector(g, rows, y, rows + (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW));
+                ForwardVector(g, x, y, rows);
                 return;
             }
+            Vertical(g, x, rows);
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
@@ -149,19 +150,27 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
-        /// <summary>Floats of the padded row <see cref="HorizontalVector"/> needs beyond the item's row blocks.</summary>
+        /// <summary>Row pitch of the padded planes of the vector paths: room for every gather of a row, and slack.</summary>
         private static int LineFloats(in PoolGeometry g) => (g.OutW + 16) * g.StrideW + g.KernelW + 64;
 
         /// <summary>
-        /// The horizontal half of max and L2 pooling with stride 1 or 2, sixteen outputs per step: each vertically reduced
-        /// row is copied between identity padding (−∞ or 0, which leaves a clipped window's result unchanged), and
-        /// output t of a step takes the window's kernel columns as gathers of elements kw + t·stride.
+        /// Max and L2 pooling with stride 1 or 2, sixteen outputs per step: the plane (squared for L2) is copied between
+        /// identity padding (−∞ or 0, which leaves a clipped window's result unchanged), and each step reduces the
+        /// window's taps, each a load (stride 1) or an even-element gather (stride 2) of one padded row.
         /// </summary>
-        private static void HorizontalVector(in PoolGeometry g, float* rows, float* y, float* line)
+        private static void ForwardVector(in PoolGeometry g, float* x, float* y, float* rows)
         {
-            float identity = g.Kind == PoolKind.Max ? float.NegativeInfinity : 0f;
-            int length = LineFloats(g);
-            new Span<float>(line, length).Fill(identity);
+            bool max = g.Kind == PoolKind.Max;
+            int pitch = LineFloats(g);
+            float* xp = rows;
+            new Span<float>(xp, g.InH * pitch).Fill(max ? float.NegativeInfinity : 0f);
+            for (int h = 0; h < g.InH; h++)
+            {
+                var src = new ReadOnlySpan<float>(x + (long)h * g.InW, g.InW);
+                var dst = new Span<float>(xp + (long)h * pitch + g.PadW, g.InW);
+                if (max) src.CopyTo(dst);
+                else TensorPrimitives.Multiply(src, src, dst);
+            }
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             // Outputs whose window lies wholly in the padding are 0, as in the scalar path.
             int lastFull = g.OutW;
@@ -169,23 +178,26 @@ public sealed unsafe partial class CpuBackend
             for (int oh = 0; oh < g.OutH; oh++)
             {
                 int h0 = oh * g.StrideH - g.PadH;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
                 float* yr = y + (long)oh * g.OutW;
-                if (Math.Min(h0 + g.KernelH, g.InH) - Math.Max(h0, 0) <= 0)
+                if (he <= hs)
                 {
                     new Span<float>(yr, g.OutW).Clear();
                     continue;
                 }
-                new ReadOnlySpan<float>(rows + (long)oh * g.InW, g.InW).CopyTo(new Span<float>(line + g.PadW, g.InW));
                 for (int t = 0; t < g.OutW; t += 16)
                 {
-                    Vector512<float> acc = default;
-                    for (int kw = 0; kw < g.KernelW; kw++)
+                    var acc = Vector512.Create(max ? float.NegativeInfinity : 0f);
+                    for (int h = hs; h < he; h++)
                     {
-                        float* s = line + kw + (long)t * g.StrideW;
-                        var v = g.StrideW == 1 ? Vector512.Load(s) : Avx512F.PermuteVar16x32x2(Vector512.Load(s), even, Vector512.Load(s + 16));
-                        acc = kw == 0 ? v : g.Kind == PoolKind.Max ? Vector512.Max(acc, v) : acc + v;
+                        float* row = xp + (long)h * pitch + (long)t * g.StrideW;
+                        for (int kw = 0; kw < g.KernelW; kw++)
+                        {
+                            var v = g.StrideW == 1 ? Vector512.Load(row + kw) : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kw), even, Vector512.Load(row + kw + 16));
+                            acc = max ? Vector512.Max(acc, v) : acc + v;
+                        }
                     }
-                    if (g.Kind == PoolKind.L2) acc = Vector512.Sqrt(acc);
+                    if (!max) acc = Vector512.Sqrt(acc);
                     if (t + 16 <= g.OutW) acc.Store(yr + t);
                     else Avx512F.MaskStore(yr + t, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.OutW - t)).AsSingle(), acc);
                 }
