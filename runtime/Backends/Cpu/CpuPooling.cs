@@ -166,10 +166,13 @@ public sealed unsafe partial class CpuBackend
             new Span<float>(xp, g.InH * pitch).Fill(max ? float.NegativeInfinity : 0f);
             for (int h = 0; h < g.InH; h++)
             {
+                if (max)
+                {
+                    Im2Col.Copy(x + (long)h * g.InW, xp + (long)h * pitch + g.PadW, g.InW, SimdLevel.Vector512);
+                    continue;
+                }
                 var src = new ReadOnlySpan<float>(x + (long)h * g.InW, g.InW);
-                var dst = new Span<float>(xp + (long)h * pitch + g.PadW, g.InW);
-                if (max) src.CopyTo(dst);
-                else TensorPrimitives.Multiply(src, src, dst);
+                TensorPrimitives.Multiply(src, src, new Span<float>(xp + (long)h * pitch + g.PadW, g.InW));
             }
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             // Outputs whose window lies wholly in the padding are 0, as in the scalar path.
@@ -484,10 +487,7 @@ public sealed unsafe partial class CpuBackend
             float* xp = rows, dxp = rows + (long)g.InH * pitch;
             new Span<float>(xp, g.InH * pitch).Fill(float.NaN);
             new Span<float>(dxp, g.InH * pitch).Clear();
-            for (int h = 0; h < g.InH; h++)
-            {
-                new ReadOnlySpan<float>(x + (long)h * g.InW, g.InW).CopyTo(new Span<float>(xp + (long)h * pitch + g.PadW, g.InW));
-            }
+            for (int h = 0; h < g.InH; h++) Im2Col.Copy(x + (long)h * g.InW, xp + (long)h * pitch + g.PadW, g.InW, SimdLevel.Vector512);
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             // Spread sixteen values over the even lanes of two vectors (index 16 picks from a zero vector).
             var spreadLow = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
@@ -502,7 +502,7 @@ public sealed unsafe partial class CpuBackend
                     var target = Avx512F.MaskLoad(y + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
                     var grad = Avx512F.MaskLoad(dy + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
                     var open = valid;
-                    for (int h = hs; h < he && open != Vector512<float>.Zero; h++)
+                    for (int h = hs; h < he && open.ExtractMostSignificantBits() != 0; h++)
                     {
                         for (int kw = 0; kw < g.KernelW; kw++)
                         {
@@ -510,7 +510,7 @@ public sealed unsafe partial class CpuBackend
                             float* s = xp + at;
                             var v = g.StrideW == 1 ? Vector512.Load(s) : Avx512F.PermuteVar16x32x2(Vector512.Load(s), even, Vector512.Load(s + 16));
                             var hit = Vector512.Equals(v, target) & open;
-                            if (hit == Vector512<float>.Zero) continue;
+                            if (hit.ExtractMostSignificantBits() == 0) continue;
                             open = Vector512.AndNot(open, hit);
                             var add = grad & hit;
                             float* d = dxp + at;
@@ -527,11 +527,7 @@ public sealed unsafe partial class CpuBackend
                     }
                 }
             }
-            for (int h = 0; h < g.InH; h++)
-            {
-                var d = new Span<float>(dx + (long)h * g.InW, g.InW);
-                TensorPrimitives.Add(d, new ReadOnlySpan<float>(dxp + (long)h * pitch + g.PadW, g.InW), d);
-            }
+            for (int h = 0; h < g.InH; h++) Im2Col.Add(dxp + (long)h * pitch + g.PadW, dx + (long)h * g.InW, g.InW, SimdLevel.Vector512);
         }
 
         /// <summary>Where row h holds a strictly larger value, take it and remember h (ties keep the earlier row).</summary>

@@ -160,7 +160,7 @@ internal static unsafe class Im2Col
 
     /// <summary>d[0, count) = s[0, count), without touching anything past either end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(float* s, float* d, int count, SimdLevel level)
+    internal static void Copy(float* s, float* d, int count, SimdLevel level)
     {
         int t = 0;
         if (Wide(level))
@@ -296,7 +296,7 @@ internal static unsafe class Im2Col
 
     /// <summary>d[0, count) += s[0, count).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(float* s, float* d, int count, SimdLevel level)
+    internal static void Add(float* s, float* d, int count, SimdLevel level)
     {
         int t = 0;
         if (Wide(level))
