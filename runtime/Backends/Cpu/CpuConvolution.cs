@@ -137,19 +137,36 @@ public sealed unsafe partial class CpuBackend
             int cols = imgCount * hwCount;
             int hw = g.OutH * g.OutW;
             int k = g.InC * g.KernelH * g.KernelW;
-            float* packed = s.Pack.Ensure(Gemm.PackedSize(k, cols, owner.NR));
+            int kBlock = Math.Min(k, Gemm.KC);
+            float* packed = s.Pack.Ensure(Gemm.PackedSize(kBlock, cols, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd);
             float* w = _w + (long)m0 * k;
+            float* c;
+            int ldc;
             if (imgCount == 1)
             {
-                float* c = _y + (long)img0 * g.OutSize + (long)m0 * hw + hw0;
-                Gemm.Multiply(owner.Simd, m, cols, k, w, k, packed, c, hw, false, gemm);
+                c = _y + (long)img0 * g.OutSize + (long)m0 * hw + hw0;
+                ldc = hw;
+            }
+            else
+            {
+                c = s.Tmp.Ensure((long)m * cols);
+                ldc = cols;
+            }
+            // The column matrix is packed and multiplied one K block at a time, so that the packed block is still in
+            // cache when the GEMM reads it (a whole K × 512 matrix is larger than L2 from K = 512 on).
+            for (int k0 = 0; k0 < k; k0 += kBlock)
+            {
+                int kc = Math.Min(kBlock, k - k0);
+                Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd, k0, k0 + kc);
+                Gemm.Multiply(owner.Simd, m, cols, kc, w + k0, k, packed, c, ldc, k0 > 0, gemm);
+            }
+            if (imgCount == 1)
+            {
                 for (int oc = 0; oc < m; oc++) Epilogue(c + (long)oc * hw, cols, _b[m0 + oc], _relu);
                 return;
             }
-            float* tmp = s.Tmp.Ensure((long)m * cols);
-            Gemm.Multiply(owner.Simd, m, cols, k, w, k, packed, tmp, cols, false, gemm);
+            float* tmp = c;
             for (int i = 0; i < imgCount; i++)
             {
                 for (int oc = 0; oc < m; oc++)

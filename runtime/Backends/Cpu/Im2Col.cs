@@ -26,15 +26,23 @@ internal static unsafe class Im2Col
     /// read and one row of the matrix at a time, so that every run of columns on an output row becomes one
     /// unconditional vector copy (stride 1) or gather of even elements (stride 2) instead of bounds-checked pieces.
     /// </summary>
-    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, NativeScratch work, SimdLevel level)
+    /// <remarks>
+    /// With <paramref name="rowStart"/> and <paramref name="rowEnd"/>, only rows [rowStart, rowEnd) are written, as a
+    /// matrix of rowEnd - rowStart rows: a GEMM can then take the column matrix one K block at a time, while the block
+    /// is still in cache.
+    /// </remarks>
+    public static void Pack(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, NativeScratch work, SimdLevel level, int rowStart = 0, int rowEnd = -1)
     {
+        int kAll = g.InC * g.KernelH * g.KernelW;
+        if (rowEnd < 0) rowEnd = kAll;
         if (g.IsPointwise)
         {
-            PackPointwise(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth, level);
+            PackPointwise(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth, level, rowStart, rowEnd);
             return;
         }
         int cols = imgCount * hwCount;
-        int k = g.InC * g.KernelH * g.KernelW;
+        int k = rowEnd - rowStart;
+        int taps = g.KernelH * g.KernelW;
         int ohFirst = hw0 / g.OutW, ohLast = (hw0 + hwCount - 1) / g.OutW;
         // The padded input holds the rows these output rows read, each (OutW - 1)·StrideW + KernelW wide: padded column c
         // is input column c - PadW, and padded row r is input row ohFirst·StrideH - PadH + r.
@@ -46,7 +54,7 @@ internal static unsafe class Im2Col
         float* pad = work.Ensure(padFloats + Slack + (long)RowBlock * (cols + Slack) + 2L * maxSegments);
         float* line = pad + padFloats + Slack;
         int* segments = (int*)(line + (long)RowBlock * (cols + Slack));
-        Pad(g, x, img0, imgCount, ohFirst * g.StrideH - g.PadH, rows, wp, pad, level);
+        Pad(g, x, img0, imgCount, ohFirst * g.StrideH - g.PadH, rows, wp, pad, level, rowStart / taps, (rowEnd - 1) / taps + 1);
 
         // One segment per (image, output row): where its first column reads in the padded input, for kernel tap (0, 0, 0)
         // of channel 0, and how many columns it has. Segments follow the column order, so they fill the row in turn.
@@ -61,7 +69,7 @@ internal static unsafe class Im2Col
             int block = Math.Min(RowBlock, k - r0);
             for (int b = 0; b < block; b++)
             {
-                int row = r0 + b;
+                int row = rowStart + r0 + b;
                 int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, ic = row / (g.KernelW * g.KernelH);
                 float* tap = pad + ic * plane + (long)kh * wp + kw;
                 float* d = line + (long)b * pitch;
@@ -85,17 +93,19 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>pad[i, c, r, col] = x[img0 + i, c, ih0 + r, col - PadW], zero outside the image.</summary>
-    private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* pad, SimdLevel level)
+    /// <summary>pad[i, c, r, col] = x[img0 + i, c, ih0 + r, col - PadW] for channels [c0, c1), zero outside the image.</summary>
+    private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* padAll, SimdLevel level, int c0, int c1)
     {
         int inHw = g.InH * g.InW;
         int left = Math.Min(wp, g.PadW);
         int right = Math.Max(left, Math.Min(wp, g.PadW + g.InW));
+        long plane = (long)rows * wp;
         for (int i = 0; i < imgCount; i++)
         {
             float* image = x + (long)(img0 + i) * g.InSize;
-            for (int c = 0; c < g.InC; c++)
+            for (int c = c0; c < c1; c++)
             {
+                float* pad = padAll + ((long)i * g.InC + c) * plane;
                 for (int r = 0; r < rows; r++, pad += wp)
                 {
                     int ih = ih0 + r;
@@ -175,27 +185,28 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>The 1×1 stride-1 case: column j is pixel j, so runs of columns are runs of each channel plane.</summary>
-    private static void PackPointwise(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, SimdLevel level)
+    private static void PackPointwise(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, SimdLevel level, int c0, int c1)
     {
         int cols = imgCount * hwCount;
         int inHw = g.InH * g.InW;
+        int k = c1 - c0;
         for (int p0 = 0; p0 < cols; p0 += panelWidth)
         {
             int w = Math.Min(panelWidth, cols - p0);
-            float* panel = dst + (long)p0 * g.InC;
+            float* panel = dst + (long)p0 * k;
             int j = 0;
             while (j < w)
             {
                 int col = p0 + j;
                 int hw = hw0 + col % hwCount;
                 int run = Math.Min(w - j, hwCount - col % hwCount);
-                float* image = x + (long)(img0 + col / hwCount) * g.InSize + hw;
-                for (int ic = 0; ic < g.InC; ic++) Copy(image + (long)ic * inHw, panel + (long)ic * panelWidth + j, run, level);
+                float* image = x + (long)(img0 + col / hwCount) * g.InSize + (long)c0 * inHw + hw;
+                for (int ic = 0; ic < k; ic++) Copy(image + (long)ic * inHw, panel + (long)ic * panelWidth + j, run, level);
                 j += run;
             }
             if (w < panelWidth)
             {
-                for (int row = 0; row < g.InC; row++) Clear(panel + (long)row * panelWidth + w, panelWidth - w);
+                for (int row = 0; row < k; row++) Clear(panel + (long)row * panelWidth + w, panelWidth - w);
             }
         }
     }
