@@ -502,15 +502,15 @@ public sealed unsafe partial class CpuBackend
                     var target = Avx512F.MaskLoad(y + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
                     var grad = Avx512F.MaskLoad(dy + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
                     var open = valid;
-                    for (int h = hs; h < he && open.ExtractMostSignificantBits() != 0; h++)
+                    for (int h = hs; h < he; h++)
                     {
                         for (int kw = 0; kw < g.KernelW; kw++)
                         {
                             long at = (long)h * pitch + kw + (long)t * g.StrideW;
                             float* s = xp + at;
                             var v = g.StrideW == 1 ? Vector512.Load(s) : Avx512F.PermuteVar16x32x2(Vector512.Load(s), even, Vector512.Load(s + 16));
+                            // Branch-free: which taps hit is data-dependent (mispredicted branches cost more than adding zeros).
                             var hit = Vector512.Equals(v, target) & open;
-                            if (hit.ExtractMostSignificantBits() == 0) continue;
                             open = Vector512.AndNot(open, hit);
                             var add = grad & hit;
                             float* d = dxp + at;
