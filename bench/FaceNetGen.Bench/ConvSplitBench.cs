@@ -25,6 +25,9 @@ public static unsafe class ConvSplitBench
             new(128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1),
             new(640, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0),
             new(640, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0),
+            new(256, 28, 28, 64, 28, 28, 1, 1, 1, 1, 0, 0),
+            new(64, 56, 56, 64, 56, 56, 1, 1, 1, 1, 0, 0),
+            new(1024, 7, 7, 384, 7, 7, 1, 1, 1, 1, 0, 0),
         };
         int target = CpuBackend.TargetColumns;
         for (int i = 0; i + 1 < args.Length; i++)
