@@ -137,7 +137,7 @@ public sealed unsafe partial class CpuBackend
             int cols = imgCount * hwCount;
             int hw = g.OutH * g.OutW;
             int k = g.InC * g.KernelH * g.KernelW;
-            int kBlock = Math.Min(k, Gemm.KC);
+            int kBlock = Gemm.BlockDepth(k);
             float* packed = s.Pack.Ensure(Gemm.PackedSize(kBlock, cols, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             float* w = _w + (long)m0 * k;

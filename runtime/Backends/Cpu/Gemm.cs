@@ -39,6 +39,17 @@ internal static unsafe class Gemm
         _ => (4, 4),
     };
 
+    /// <summary>
+    /// The depth of K blocks for a product of depth <paramref name="k"/>: at most <see cref="KC"/>, and as even as the
+    /// block count allows (576 = 3 × 192 rather than 256 + 256 + 64), so that no block is too short to pay for loading
+    /// and storing its C tiles.
+    /// </summary>
+    public static int BlockDepth(int k)
+    {
+        int blocks = Math.Max(1, (k + KC - 1) / KC);
+        return Math.Max(1, (k + blocks - 1) / blocks);
+    }
+
     public static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
     /// <summary>Floats needed for B (K×N) packed in panels of <paramref name="nr"/> columns.</summary>
@@ -112,9 +123,10 @@ internal static unsafe class Gemm
         }
         float* aEdge = scratch;
         float* cEdge = scratch + 8 * KC;
-        for (int k0 = 0; k0 < k; k0 += KC)
+        int depth = BlockDepth(k);
+        for (int k0 = 0; k0 < k; k0 += depth)
         {
-            int kc = Math.Min(KC, k - k0);
+            int kc = Math.Min(depth, k - k0);
             bool acc = accumulate || k0 > 0;
             for (int j0 = 0; j0 < n; j0 += nr)
             {
