@@ -22,6 +22,10 @@ public static unsafe class ConvSplitBench
             new(32, 14, 14, 64, 14, 14, 5, 5, 1, 1, 2, 2),
             new(144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1),
             new(192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1),
+            new(64, 24, 24, 192, 24, 24, 3, 3, 1, 1, 1, 1),
+            new(96, 12, 12, 128, 12, 12, 3, 3, 1, 1, 1, 1),
+            new(144, 6, 6, 288, 6, 6, 3, 3, 1, 1, 1, 1),
+            new(48, 9, 8, 96, 9, 8, 3, 3, 1, 1, 1, 1),
             new(128, 28, 28, 256, 14, 14, 3, 3, 2, 2, 1, 1),
             new(640, 14, 14, 32, 14, 14, 1, 1, 1, 1, 0, 0),
             new(640, 14, 14, 128, 14, 14, 1, 1, 1, 1, 0, 0),
@@ -67,20 +71,20 @@ public static unsafe class ConvSplitBench
     {
         const int n = 16;
         Console.WriteLine();
-        Console.WriteLine($"whole ConvForward, batch {n} (bias and ReLU included)");
-        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18}");
+        Console.WriteLine($"whole ConvForward, batch {n} (bias and ReLU included); GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
+        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18} {"2 threads, im2col only",23}");
         foreach (var g in shapes)
         {
             var line = $"{g,-40}";
-            foreach (int threads in new[] { 1, 2 })
+            foreach (var (threads, winograd) in new[] { (1, true), (2, true), (2, false) })
             {
-                using var cpu = new CpuBackend(threads);
+                using var cpu = new CpuBackend(threads, winograd: winograd);
                 using var x = cpu.Allocate((long)n * g.InSize);
                 using var w = cpu.Allocate(g.WeightSize);
                 using var b = cpu.Allocate(g.OutC);
                 using var y = cpu.Allocate((long)n * g.OutSize);
                 double seconds = Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
-                line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1}";
+                line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1} ";
             }
             Console.WriteLine(line);
         }

@@ -27,8 +27,10 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
     /// <param name="threads">Worker threads, the caller's included (default: all processors).</param>
     /// <param name="simd">The widest SIMD level to use (default: the widest this machine accelerates).</param>
-    public CpuBackend(int threads = 0, SimdLevel? simd = null)
+    /// <param name="winograd">Whether 3×3 stride-1 convolutions' forward passes may use Winograd F(2×2, 3×3).</param>
+    public CpuBackend(int threads = 0, SimdLevel? simd = null, bool winograd = true)
     {
+        Winograd = winograd;
         Threads = threads > 0 ? threads : Environment.ProcessorCount;
         Simd = simd ?? Gemm.Best;
         if (Simd > Gemm.Best) throw new PlatformNotSupportedException($"This machine does not accelerate {Simd}.");
@@ -44,6 +46,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _convForward = new ConvForwardWork(this);
         _convData = new ConvBackwardDataWork(this);
         _convFilter = new ConvBackwardFilterWork(this);
+        _winograd = new WinogradForwardWork(this);
         _linearForward = new LinearForwardWork(this);
         _linearData = new LinearBackwardDataWork(this);
         _linearFilter = new LinearBackwardFilterWork(this);
@@ -53,6 +56,9 @@ public sealed unsafe partial class CpuBackend : HostBackend
     }
 
     public int Threads { get; }
+
+    /// <summary>Whether forward 3×3 stride-1 convolutions with enough channels use Winograd F(2×2, 3×3) (see CpuWinograd.cs).</summary>
+    public bool Winograd { get; }
 
     public SimdLevel Simd { get; }
 

@@ -83,8 +83,11 @@ public sealed unsafe partial class CpuBackend
     private readonly ConvBackwardDataWork _convData;
     private readonly ConvBackwardFilterWork _convFilter;
 
-    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu) =>
-        _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
+    {
+        if (Winograd && WinogradFits(g)) _winograd.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+        else _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+    }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);

@@ -113,6 +113,28 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Winograd_forward_agrees_with_the_reference(SimdLevel level, int threads)
+    {
+        // 3×3 stride-1 "same" convolutions with enough channels take Winograd F(2×2, 3×3): odd and even maps (ragged
+        // edge tiles), a map split into several items, small maps grouped several images to an item, rows of more
+        // than sixteen tiles. At levels below Vector512 the transforms run scalar.
+        foreach (var (c, h, w, k, n) in new[] { (32, 13, 12, 40, 3), (33, 12, 15, 32, 2), (32, 30, 29, 32, 1), (48, 12, 12, 64, 7), (32, 12, 45, 32, 2) })
+        {
+            var g = Conv(c, h, w, k, 3, 1, 1);
+            Assert.True(CpuBackend.WinogradFits(g), $"{g} should take the Winograd path");
+            using var cpu = new CpuBackend(threads, level);
+            var x = KernelHarness.Random(n * g.InSize, 40);
+            var wt = KernelHarness.Random(g.WeightSize, 41, 0.2f);
+            var b = KernelHarness.Random(g.OutC, 42);
+            foreach (bool relu in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd {g} relu={relu}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(SimdLevel level, int threads)
     {
         // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order.

@@ -1,0 +1,406 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace FaceNetGen.Backends.Cpu;
+
+/// <summary>
+/// The forward pass of 3×3, stride-1, "same" convolutions by Winograd's minimal filtering F(2×2, 3×3): every 2×2
+/// block of outputs (a tile) comes from a 4×4 input patch d and a 3×3 filter g as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, so the
+/// 9·4 = 36 multiply-adds of a tile per channel pair become 16, and the 16 element-wise products of all channel pairs
+/// are 16 GEMMs, U[ξ] (OutC × InC) · V[ξ] (InC × tiles), one per position ξ of the 4×4 transformed tile.
+/// </summary>
+/// <remarks>
+/// With
+/// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
+/// The tiles of a batch are the columns of a <see cref="ColumnPlan"/> (ranges of one image's tiles, or several small
+/// images per item); each item transforms its patches straight into the GEMMs' packed panels, runs the 16 GEMMs, and
+/// transforms the products back into y with the bias and ReLU. Backward passes keep im2col: Winograd is used where
+/// <see cref="CpuBackend.Winograd"/> is on and <see cref="WinogradFits"/> holds.
+/// </remarks>
+public sealed unsafe partial class CpuBackend
+{
+    private readonly WinogradForwardWork _winograd;
+
+    /// <summary>
+    /// Whether a convolution's forward pass takes the Winograd path: 3×3, stride 1, padding 1, with enough channels
+    /// that the transforms are small beside the GEMMs, and maps of at least 12×12. Measured with `bench conv` (2
+    /// threads, direct multiply-adds per second, Winograd vs im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs
+    /// 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275; but 7×7×192→384 156 vs 302 and 6×6×144→288 183 vs
+    /// 307, where ragged 2×2 tiles and runs of three or four tiles leave the vector transforms mostly idle.
+    /// </summary>
+    internal static bool WinogradFits(in ConvGeometry g) =>
+        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
+        g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinChannels && g.OutC >= WinogradMinChannels &&
+        g.OutH >= WinogradMinSize && g.OutW >= WinogradMinSize;
+
+    /// <summary>Fewest input and output channels for the Winograd path.</summary>
+    internal const int WinogradMinChannels = 32;
+
+    /// <summary>Smallest map height and width for the Winograd path.</summary>
+    internal const int WinogradMinSize = 12;
+
+    private sealed class WinogradForwardWork(CpuBackend owner) : IParallelWork
+    {
+        private ConvGeometry _g;
+        private ColumnPlan _plan;
+        private float* _x, _u, _b, _y;
+        private bool _relu;
+        private int _tilesW, _tiles;
+
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        {
+            _g = g;
+            _x = x;
+            _b = b;
+            _y = y;
+            _relu = relu;
+            _tilesW = (g.OutW + 1) / 2;
+            _tiles = _tilesW * ((g.OutH + 1) / 2);
+            _u = owner._shared.Ensure(16L * g.OutC * g.InC);
+            TransformFilters(g, w, _u);
+            _plan = new ColumnPlan(n, _tiles, owner.NR, owner.Threads, splitImages: true);
+            owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+        }
+
+        /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for every filter g = w[oc, ic].</summary>
+        private static void TransformFilters(in ConvGeometry g, float* w, float* u)
+        {
+            long pairs = (long)g.OutC * g.InC;
+            float* gg = stackalloc float[12];
+            for (long p = 0; p < pairs; p++)
+            {
+                float* f = w + p * 9;
+                // G g: 4 × 3, by kernel column.
+                for (int c = 0; c < 3; c++)
+                {
+                    float f0 = f[c], f1 = f[3 + c], f2 = f[6 + c];
+                    gg[c] = f0;
+                    gg[3 + c] = 0.5f * (f0 + f1 + f2);
+                    gg[6 + c] = 0.5f * (f0 - f1 + f2);
+                    gg[9 + c] = f2;
+                }
+                // (G g) Gᵀ: 4 × 4.
+                for (int r = 0; r < 4; r++)
+                {
+                    float a = gg[3 * r], bb = gg[3 * r + 1], c = gg[3 * r + 2];
+                    u[(4 * r + 0) * pairs + p] = a;
+                    u[(4 * r + 1) * pairs + p] = 0.5f * (a + bb + c);
+                    u[(4 * r + 2) * pairs + p] = 0.5f * (a - bb + c);
+                    u[(4 * r + 3) * pairs + p] = c;
+                }
+            }
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var g = _g;
+            var s = owner.Scratch(worker);
+            _plan.Item(index, out int img0, out int imgCount, out int t0, out int tCount);
+            int cols = imgCount * tCount;
+            int nr = owner.NR;
+            long panelFloats = Gemm.PackedSize(g.InC, cols, nr);
+            float* v = s.Pack.Ensure(16 * panelFloats);
+            float* m = s.Tmp.Ensure(16L * g.OutC * cols);
+            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
+            bool wide = Im2Col.Wide(owner.Simd);
+            if (wide) TransformInputVector(g, img0, imgCount, tCount, t0, cols, v, panelFloats, nr, s.Im2Col);
+            else TransformInput(g, img0, tCount, t0, cols, v, panelFloats, nr);
+            for (int xi = 0; xi < 16; xi++)
+            {
+                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + (long)xi * g.OutC * cols, cols, false, gemm);
+            }
+            if (wide) TransformOutputVector(g, img0, imgCount, tCount, t0, cols, m);
+            else TransformOutput(g, img0, tCount, t0, cols, m);
+        }
+
+        /// <summary>
+        /// The item's tiles as runs along tile rows, in column order: (image, tile row, first tile column, count, first
+        /// column). Each run is a stride-2 walk along two padded input rows, so its patches load as vector gathers.
+        /// </summary>
+        private int Runs(int imgCount, int tCount, int t0, int* runs)
+        {
+            int count = 0, j = 0;
+            for (int i = 0; i < imgCount; i++)
+            {
+                int t = t0, end = t0 + tCount;
+                while (t < end)
+                {
+                    int ty = t / _tilesW, tx = t % _tilesW;
+                    int length = Math.Min(_tilesW - tx, end - t);
+                    int* r = runs + 5 * count++;
+                    r[0] = i;
+                    r[1] = ty;
+                    r[2] = tx;
+                    r[3] = length;
+                    r[4] = j;
+                    j += length;
+                    t += length;
+                }
+            }
+            return count;
+        }
+
+        /// <summary>
+        /// <see cref="TransformInput"/> sixteen tiles at a time: per channel, the item's input rows are copied between
+        /// zero padding, each run of tiles gathers its 4×4 patches as sixteen vectors (even elements of a padded row
+        /// from column c), and the sixteen transformed vectors go to one row buffer per ξ, which is then copied into
+        /// the panels.
+        /// </summary>
+        private void TransformInputVector(in ConvGeometry g, int img0, int imgCount, int tCount, int t0, int cols, float* v, long panelFloats, int nr, NativeScratch work)
+        {
+            int tyFirst = t0 / _tilesW, tyLast = (t0 + tCount - 1) / _tilesW;
+            int padRows = 2 * (tyLast - tyFirst) + 4;
+            int pitch = 2 * _tilesW + 2 + 48;
+            long padPlane = (long)padRows * pitch;
+            int linePitch = cols + 32;
+            int maxRuns = imgCount * (tyLast - tyFirst + 1);
+            float* pad = work.Ensure(imgCount * padPlane + 16L * linePitch + 5L * maxRuns + 64);
+            float* lines = pad + imgCount * padPlane;
+            int* runs = (int*)(lines + 16L * linePitch);
+            int runCount = Runs(imgCount, tCount, t0, runs);
+            int inHw = g.InH * g.InW;
+            int iy0 = 2 * tyFirst - 1;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            int copyWidth = Math.Min(g.InW, pitch - 1);
+            for (int ic = 0; ic < g.InC; ic++)
+            {
+                // Padded rows: padded (r, col) is input (iy0 + r, col - 1).
+                new Span<float>(pad, (int)(imgCount * padPlane)).Clear();
+                for (int i = 0; i < imgCount; i++)
+                {
+                    float* plane = _x + (long)(img0 + i) * g.InSize + (long)ic * inHw;
+                    for (int r = 0; r < padRows; r++)
+                    {
+                        int iy = iy0 + r;
+                        if ((uint)iy < (uint)g.InH) Im2Col.Copy(plane + (long)iy * g.InW, pad + i * padPlane + (long)r * pitch + 1, copyWidth, SimdLevel.Vector512);
+                    }
+                }
+                for (int q = 0; q < runCount; q++)
+                {
+                    int* run = runs + 5 * q;
+                    float* rowBase = pad + run[0] * padPlane + (long)(2 * (run[1] - tyFirst)) * pitch;
+                    for (int k = 0; k < run[3]; k += 16)
+                    {
+                        float* p = rowBase + 2 * (run[2] + k);
+                        // d[r][c] for sixteen tiles: even elements of padded row r from column c.
+                        var d00 = Gather(p, even); var d01 = Gather(p + 1, even); var d02 = Gather(p + 2, even); var d03 = Gather(p + 3, even);
+                        p += pitch;
+                        var d10 = Gather(p, even); var d11 = Gather(p + 1, even); var d12 = Gather(p + 2, even); var d13 = Gather(p + 3, even);
+                        p += pitch;
+                        var d20 = Gather(p, even); var d21 = Gather(p + 1, even); var d22 = Gather(p + 2, even); var d23 = Gather(p + 3, even);
+                        p += pitch;
+                        var d30 = Gather(p, even); var d31 = Gather(p + 1, even); var d32 = Gather(p + 2, even); var d33 = Gather(p + 3, even);
+                        // Bᵀ d (rows), then · B (columns).
+                        var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                        var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                        var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                        var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                        float* l = lines + run[4] + k;
+                        (t00 - t02).Store(l); (t01 + t02).Store(l + linePitch); (t02 - t01).Store(l + 2L * linePitch); (t01 - t03).Store(l + 3L * linePitch);
+                        l += 4L * linePitch;
+                        (t10 - t12).Store(l); (t11 + t12).Store(l + linePitch); (t12 - t11).Store(l + 2L * linePitch); (t11 - t13).Store(l + 3L * linePitch);
+                        l += 4L * linePitch;
+                        (t20 - t22).Store(l); (t21 + t22).Store(l + linePitch); (t22 - t21).Store(l + 2L * linePitch); (t21 - t23).Store(l + 3L * linePitch);
+                        l += 4L * linePitch;
+                        (t30 - t32).Store(l); (t31 + t32).Store(l + linePitch); (t32 - t31).Store(l + 2L * linePitch); (t31 - t33).Store(l + 3L * linePitch);
+                    }
+                }
+                for (int xi = 0; xi < 16; xi++)
+                {
+                    float* line = lines + xi * (long)linePitch;
+                    float* panels = v + xi * panelFloats + (long)ic * nr;
+                    for (int p0 = 0; p0 < cols; p0 += nr)
+                    {
+                        int w = Math.Min(nr, cols - p0);
+                        float* dst = panels + (long)p0 * g.InC;
+                        Im2Col.Copy(line + p0, dst, w, SimdLevel.Vector512);
+                        for (int j = w; j < nr; j++) dst[j] = 0f;
+                    }
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Gather(float* p, Vector512<int> even) => Avx512F.PermuteVar16x32x2(Vector512.Load(p), even, Vector512.Load(p + 16));
+
+        /// <summary>
+        /// <see cref="TransformOutput"/> sixteen tiles at a time: per output channel and run of tiles, the sixteen
+        /// products load as vectors, and the two output rows' pairs are interleaved into place with masked stores.
+        /// </summary>
+        private void TransformOutputVector(in ConvGeometry g, int img0, int imgCount, int tCount, int t0, int cols, float* m)
+        {
+            int tyFirst = t0 / _tilesW, tyLast = (t0 + tCount - 1) / _tilesW;
+            int* runs = stackalloc int[5 * imgCount * (tyLast - tyFirst + 1)];
+            int runCount = Runs(imgCount, tCount, t0, runs);
+            int outHw = g.OutH * g.OutW;
+            long xiStride = (long)g.OutC * cols;
+            var low = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                var bias = Vector512.Create(_b[oc]);
+                float* row = m + (long)oc * cols;
+                for (int q = 0; q < runCount; q++)
+                {
+                    int* run = runs + 5 * q;
+                    int oy = 2 * run[1];
+                    float* outRow = _y + (long)(img0 + run[0]) * g.OutSize + (long)oc * outHw + (long)oy * g.OutW;
+                    for (int k = 0; k < run[3]; k += 16)
+                    {
+                        int tiles = Math.Min(16, run[3] - k);
+                        var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tiles)).AsSingle();
+                        float* src = row + run[4] + k;
+                        Vector512<float> M(int xi) => Avx512F.MaskLoad(src + xi * xiStride, lanes, Vector512<float>.Zero);
+                        // Aᵀ M by columns c: s0c = m0c + m1c + m2c, s1c = m1c − m2c − m3c.
+                        var m00 = M(0); var m01 = M(1); var m02 = M(2); var m03 = M(3);
+                        var m10 = M(4); var m11 = M(5); var m12 = M(6); var m13 = M(7);
+                        var m20 = M(8); var m21 = M(9); var m22 = M(10); var m23 = M(11);
+                        var m30 = M(12); var m31 = M(13); var m32 = M(14); var m33 = M(15);
+                        var s00 = m00 + m10 + m20; var s01 = m01 + m11 + m21; var s02 = m02 + m12 + m22; var s03 = m03 + m13 + m23;
+                        var s10 = m10 - m20 - m30; var s11 = m11 - m21 - m31; var s12 = m12 - m22 - m32; var s13 = m13 - m23 - m33;
+                        var y00 = s00 + s01 + s02 + bias; var y01 = s01 - s02 - s03 + bias;
+                        var y10 = s10 + s11 + s12 + bias; var y11 = s11 - s12 - s13 + bias;
+                        if (_relu)
+                        {
+                            y00 = Vector512.Max(y00, Vector512<float>.Zero);
+                            y01 = Vector512.Max(y01, Vector512<float>.Zero);
+                            y10 = Vector512.Max(y10, Vector512<float>.Zero);
+                            y11 = Vector512.Max(y11, Vector512<float>.Zero);
+                        }
+                        int ox = 2 * (run[2] + k);
+                        int width = Math.Min(2 * tiles, g.OutW - ox);
+                        StorePairs(outRow + ox, Avx512F.PermuteVar16x32x2(y00, low, y01), Avx512F.PermuteVar16x32x2(y00, high, y01), width);
+                        if (oy + 1 < g.OutH) StorePairs(outRow + g.OutW + ox, Avx512F.PermuteVar16x32x2(y10, low, y11), Avx512F.PermuteVar16x32x2(y10, high, y11), width);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Stores the first <paramref name="width"/> (≤ 32) of lo ++ hi at o.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void StorePairs(float* o, Vector512<float> lo, Vector512<float> hi, int width)
+        {
+            if (width >= 32)
+            {
+                lo.Store(o);
+                hi.Store(o + 16);
+                return;
+            }
+            Avx512F.MaskStore(o, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle(), lo);
+            if (width > 16) Avx512F.MaskStore(o + 16, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - 16)).AsSingle(), hi);
+        }
+
+        /// <summary>V[ξ][ic, j] = (Bᵀ d B)[ξ] for the 4×4 patch d of column j's tile, into NR-wide packed panels.</summary>
+        private void TransformInput(in ConvGeometry g, int img0, int tCount, int t0, int cols, float* v, long panelFloats, int nr)
+        {
+            int inHw = g.InH * g.InW;
+            float* d = stackalloc float[16];
+            for (int ic = 0; ic < g.InC; ic++)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    int img = img0 + j / tCount, t = t0 + j % tCount;
+                    int iy = 2 * (t / _tilesW) - 1, ix = 2 * (t % _tilesW) - 1;
+                    float* plane = _x + (long)img * g.InSize + (long)ic * inHw;
+                    if (iy >= 0 && ix >= 0 && iy + 3 < g.InH && ix + 3 < g.InW)
+                    {
+                        float* p = plane + (long)iy * g.InW + ix;
+                        for (int r = 0; r < 4; r++, p += g.InW)
+                        {
+                            d[4 * r] = p[0];
+                            d[4 * r + 1] = p[1];
+                            d[4 * r + 2] = p[2];
+                            d[4 * r + 3] = p[3];
+                        }
+                    }
+                    else
+                    {
+                        for (int r = 0; r < 4; r++)
+                        {
+                            int yy = iy + r;
+                            for (int c = 0; c < 4; c++)
+                            {
+                                int xx = ix + c;
+                                d[4 * r + c] = (uint)yy < (uint)g.InH && (uint)xx < (uint)g.InW ? plane[(long)yy * g.InW + xx] : 0f;
+                            }
+                        }
+                    }
+                    float* dst = v + (long)(j / nr) * g.InC * nr + (long)ic * nr + j % nr;
+                    // Bᵀ d: rows; then (Bᵀ d) B: columns.
+                    for (int c = 0; c < 4; c++)
+                    {
+                        float a0 = d[c], a1 = d[4 + c], a2 = d[8 + c], a3 = d[12 + c];
+                        d[c] = a0 - a2;
+                        d[4 + c] = a1 + a2;
+                        d[8 + c] = a2 - a1;
+                        d[12 + c] = a1 - a3;
+                    }
+                    for (int r = 0; r < 4; r++)
+                    {
+                        float a0 = d[4 * r], a1 = d[4 * r + 1], a2 = d[4 * r + 2], a3 = d[4 * r + 3];
+                        dst[(4 * r + 0) * panelFloats] = a0 - a2;
+                        dst[(4 * r + 1) * panelFloats] = a1 + a2;
+                        dst[(4 * r + 2) * panelFloats] = a2 - a1;
+                        dst[(4 * r + 3) * panelFloats] = a1 - a3;
+                    }
+                }
+            }
+            // Zero the last panel's padding columns of every ξ.
+            int padded = Gemm.RoundUp(cols, nr);
+            if (padded == cols) return;
+            for (int xi = 0; xi < 16; xi++)
+            {
+                float* panel = v + xi * panelFloats + (long)(cols / nr) * g.InC * nr;
+                for (int ic = 0; ic < g.InC; ic++)
+                {
+                    for (int j = cols % nr; j < nr; j++) panel[(long)ic * nr + j] = 0f;
+                }
+            }
+        }
+
+        /// <summary>y tile = Aᵀ M A + bias (then ReLU), M[ξ] = the ξ-th GEMM's product for the tile's column.</summary>
+        private void TransformOutput(in ConvGeometry g, int img0, int tCount, int t0, int cols, float* m)
+        {
+            int outHw = g.OutH * g.OutW;
+            long xiStride = (long)g.OutC * cols;
+            float* s = stackalloc float[8];
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                float bias = _b[oc];
+                float* row = m + (long)oc * cols;
+                for (int j = 0; j < cols; j++)
+                {
+                    float* q = row + j;
+                    // Aᵀ M: 2 × 4.
+                    for (int c = 0; c < 4; c++)
+                    {
+                        float m0 = q[c * xiStride], m1 = q[(4 + c) * xiStride], m2 = q[(8 + c) * xiStride], m3 = q[(12 + c) * xiStride];
+                        s[c] = m0 + m1 + m2;
+                        s[4 + c] = m1 - m2 - m3;
+                    }
+                    float y00 = s[0] + s[1] + s[2] + bias, y01 = s[1] - s[2] - s[3] + bias;
+                    float y10 = s[4] + s[5] + s[6] + bias, y11 = s[5] - s[6] - s[7] + bias;
+                    if (_relu)
+                    {
+                        y00 = MathF.Max(y00, 0f);
+                        y01 = MathF.Max(y01, 0f);
+                        y10 = MathF.Max(y10, 0f);
+                        y11 = MathF.Max(y11, 0f);
+                    }
+                    int img = img0 + j / tCount, t = t0 + j % tCount;
+                    int oy = 2 * (t / _tilesW), ox = 2 * (t % _tilesW);
+                    float* o = _y + (long)img * g.OutSize + (long)oc * outHw + (long)oy * g.OutW + ox;
+                    bool right = ox + 1 < g.OutW, below = oy + 1 < g.OutH;
+                    o[0] = y00;
+                    if (right) o[1] = y01;
+                    if (below)
+                    {
+                        o[g.OutW] = y10;
+                        if (right) o[g.OutW + 1] = y11;
+                    }
+                }
+            }
+        }
+    }
+}
