@@ -34,6 +34,12 @@ public sealed unsafe partial class CpuBackend
         g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinChannels && g.OutC >= WinogradMinChannels &&
         g.OutH >= WinogradMinSize && g.OutW >= WinogradMinSize;
 
+    /// <summary>
+    /// Whether ConvForward takes the Winograd path for this call: enabled, a fitting shape, and at least one work item
+    /// per thread (otherwise im2col, which can also split output channels across threads, is faster).
+    /// </summary>
+    internal bool TakesWinograd(in ConvGeometry g, int n) => Winograd && WinogradFits(g) && _winograd.Plan(g, n).Items >= Threads;
+
     /// <summary>Fewest input and output channels for the Winograd path.</summary>
     internal const int WinogradMinChannels = 32;
 
@@ -59,9 +65,16 @@ public sealed unsafe partial class CpuBackend
             _tiles = _tilesW * ((g.OutH + 1) / 2);
             _u = owner._shared.Ensure(16L * g.OutC * g.InC);
             TransformFilters(g, w, _u);
-            _plan = new ColumnPlan(n, _tiles, owner.NR, owner.Threads, splitImages: true);
+            _plan = Plan(g, n);
             owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
+
+        /// <summary>
+        /// The batch's tiles as work items. A small batch of small maps (one image of 28×28 has 196 tiles) can leave
+        /// fewer items than threads; ConvForward then keeps im2col, which splits output channels across threads too.
+        /// </summary>
+        public ColumnPlan Plan(in ConvGeometry g, int n) =>
+            new(n, (g.OutW + 1) / 2 * ((g.OutH + 1) / 2), owner.NR, owner.Threads, splitImages: true);
 
         /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for every filter g = w[oc, ic].</summary>
         private static void TransformFilters(in ConvGeometry g, float* w, float* u)
