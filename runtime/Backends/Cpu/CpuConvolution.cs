@@ -89,8 +89,12 @@ public sealed unsafe partial class CpuBackend
         else _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
     }
 
-    public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
-        _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
+    public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
+    {
+        var t = Transposed(g);
+        if (TakesWinograd(t, n)) _winograd.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate);
+        else _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
+    }
 
     public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
         _convFilter.Run(g, n, P(x, (long)n * g.InSize), P(dy, (long)n * g.OutSize), P(dw, g.WeightSize), P(db, g.OutC));

@@ -15,8 +15,9 @@ namespace FaceNetGen.Backends.Cpu;
 /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
 /// The tiles of a batch are the columns of a <see cref="ColumnPlan"/> (ranges of one image's tiles, or several small
 /// images per item); each item transforms its patches straight into the GEMMs' packed panels, runs the 16 GEMMs, and
-/// transforms the products back into y with the bias and ReLU. Backward passes keep im2col: Winograd is used where
-/// <see cref="CpuBackend.Winograd"/> is on and <see cref="WinogradFits"/> holds.
+/// transforms the products back into y with the bias and ReLU. The backward data pass of such a convolution is itself
+/// one (from dy, with each filter pair transposed and rotated by 180°), so it takes the same path; the filter gradient
+/// keeps im2col. Winograd is used where <see cref="CpuBackend.Winograd"/> is on and <see cref="TakesWinograd"/> holds.
 /// </remarks>
 public sealed unsafe partial class CpuBackend
 {
@@ -40,6 +41,10 @@ public sealed unsafe partial class CpuBackend
     /// </summary>
     internal bool TakesWinograd(in ConvGeometry g, int n) => Winograd && WinogradFits(g) && _winograd.Plan(g, n).Items >= Threads;
 
+    /// <summary>The convolution whose forward pass is <paramref name="g"/>'s backward data pass (stride 1, "same" padding).</summary>
+    internal static ConvGeometry Transposed(in ConvGeometry g) =>
+        new(g.OutC, g.OutH, g.OutW, g.InC, g.InH, g.InW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW);
+
     /// <summary>Fewest input and output channels for the Winograd path.</summary>
     internal const int WinogradMinChannels = 32;
 
@@ -51,11 +56,24 @@ public sealed unsafe partial class CpuBackend
         private ConvGeometry _g;
         private ColumnPlan _plan;
         private float* _x, _u, _b, _y;
-        private bool _relu;
+        private bool _relu, _accumulate;
         private int _tilesW, _tiles;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        /// <param name="g">The convolution computed: x (n, InC, H, W) to y (n, OutC, H, W).</param>
+        /// <param name="n">Images in the batch.</param>
+        /// <param name="x">The input.</param>
+        /// <param name="w">The filters, (OutC, InC, 3, 3), or those of the transposed convolution.</param>
+        /// <param name="b">The bias, or null for none.</param>
+        /// <param name="y">The output.</param>
+        /// <param name="relu">Apply ReLU to the output.</param>
+        /// <param name="transposed">
+        /// Whether w holds the filters of the transposed convolution (OutC of g as its input channels, each filter
+        /// rotated by 180°): the backward data pass of a 3×3 stride-1 "same" convolution is one of these.
+        /// </param>
+        /// <param name="accumulate">Add into y instead of overwriting it.</param>
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed = false, bool accumulate = false)
         {
+            _accumulate = accumulate;
             _g = g;
             _x = x;
             _b = b;
@@ -64,7 +82,7 @@ public sealed unsafe partial class CpuBackend
             _tilesW = (g.OutW + 1) / 2;
             _tiles = _tilesW * ((g.OutH + 1) / 2);
             _u = owner._shared.Ensure(16L * g.OutC * g.InC);
-            TransformFilters(g, w, _u);
+            TransformFilters(g, w, _u, transposed);
             _plan = Plan(g, n);
             owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
@@ -77,13 +95,22 @@ public sealed unsafe partial class CpuBackend
             new(n, (g.OutW + 1) / 2 * ((g.OutH + 1) / 2), owner.NR, owner.Threads, splitImages: true);
 
         /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for every filter g = w[oc, ic].</summary>
-        private static void TransformFilters(in ConvGeometry g, float* w, float* u)
+        private static void TransformFilters(in ConvGeometry g, float* w, float* u, bool transposed)
         {
             long pairs = (long)g.OutC * g.InC;
             float* gg = stackalloc float[12];
+            float* flipped = stackalloc float[9];
             for (long p = 0; p < pairs; p++)
             {
                 float* f = w + p * 9;
+                if (transposed)
+                {
+                    // Pair p = (oc, ic) of this convolution is filter (ic, oc) of w, rotated by 180°.
+                    long oc = p / g.InC, ic = p % g.InC;
+                    float* source = w + (ic * g.OutC + oc) * 9;
+                    for (int t = 0; t < 9; t++) flipped[t] = source[8 - t];
+                    f = flipped;
+                }
                 // G g: 4 × 3, by kernel column.
                 for (int c = 0; c < 3; c++)
                 {
@@ -252,7 +279,7 @@ public sealed unsafe partial class CpuBackend
             var high = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
             for (int oc = 0; oc < g.OutC; oc++)
             {
-                var bias = Vector512.Create(_b[oc]);
+                var bias = Vector512.Create(_b == null ? 0f : _b[oc]);
                 float* row = m + (long)oc * cols;
                 for (int q = 0; q < runCount; q++)
                 {
@@ -283,8 +310,8 @@ public sealed unsafe partial class CpuBackend
                         }
                         int ox = 2 * (run[2] + k);
                         int width = Math.Min(2 * tiles, g.OutW - ox);
-                        StorePairs(outRow + ox, Avx512F.PermuteVar16x32x2(y00, low, y01), Avx512F.PermuteVar16x32x2(y00, high, y01), width);
-                        if (oy + 1 < g.OutH) StorePairs(outRow + g.OutW + ox, Avx512F.PermuteVar16x32x2(y10, low, y11), Avx512F.PermuteVar16x32x2(y10, high, y11), width);
+                        StorePairs(outRow + ox, Avx512F.PermuteVar16x32x2(y00, low, y01), Avx512F.PermuteVar16x32x2(y00, high, y01), width, _accumulate);
+                        if (oy + 1 < g.OutH) StorePairs(outRow + g.OutW + ox, Avx512F.PermuteVar16x32x2(y10, low, y11), Avx512F.PermuteVar16x32x2(y10, high, y11), width, _accumulate);
                     }
                 }
             }
@@ -292,16 +319,28 @@ public sealed unsafe partial class CpuBackend
 
         /// <summary>Stores the first <paramref name="width"/> (≤ 32) of lo ++ hi at o.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void StorePairs(float* o, Vector512<float> lo, Vector512<float> hi, int width)
+        private static void StorePairs(float* o, Vector512<float> lo, Vector512<float> hi, int width, bool accumulate)
         {
             if (width >= 32)
             {
+                if (accumulate)
+                {
+                    lo += Vector512.Load(o);
+                    hi += Vector512.Load(o + 16);
+                }
                 lo.Store(o);
                 hi.Store(o + 16);
                 return;
             }
-            Avx512F.MaskStore(o, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle(), lo);
-            if (width > 16) Avx512F.MaskStore(o + 16, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - 16)).AsSingle(), hi);
+            var first = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
+            var second = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - 16)).AsSingle();
+            if (accumulate)
+            {
+                lo += Avx512F.MaskLoad(o, first, Vector512<float>.Zero);
+                hi += Avx512F.MaskLoad(o + 16, second, Vector512<float>.Zero);
+            }
+            Avx512F.MaskStore(o, first, lo);
+            if (width > 16) Avx512F.MaskStore(o + 16, second, hi);
         }
 
         /// <summary>V[ξ][ic, j] = (Bᵀ d B)[ξ] for the 4×4 patch d of column j's tile, into NR-wide packed panels.</summary>
@@ -380,7 +419,7 @@ public sealed unsafe partial class CpuBackend
             float* s = stackalloc float[8];
             for (int oc = 0; oc < g.OutC; oc++)
             {
-                float bias = _b[oc];
+                float bias = _b == null ? 0f : _b[oc];
                 float* row = m + (long)oc * cols;
                 for (int j = 0; j < cols; j++)
                 {
@@ -405,6 +444,13 @@ public sealed unsafe partial class CpuBackend
                     int oy = 2 * (t / _tilesW), ox = 2 * (t % _tilesW);
                     float* o = _y + (long)img * g.OutSize + (long)oc * outHw + (long)oy * g.OutW + ox;
                     bool right = ox + 1 < g.OutW, below = oy + 1 < g.OutH;
+                    if (_accumulate)
+                    {
+                        y00 += o[0];
+                        if (right) y01 += o[1];
+                        if (below) y10 += o[g.OutW];
+                        if (right && below) y11 += o[g.OutW + 1];
+                    }
                     o[0] = y00;
                     if (right) o[1] = y01;
                     if (below)

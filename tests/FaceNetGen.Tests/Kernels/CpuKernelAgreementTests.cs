@@ -113,7 +113,7 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Winograd_forward_agrees_with_the_reference(SimdLevel level, int threads)
+    public void Winograd_forward_and_backward_data_agree_with_the_reference(SimdLevel level, int threads)
     {
         // 3×3 stride-1 "same" convolutions with enough channels take Winograd F(2×2, 3×3): odd and even maps (ragged
         // edge tiles), a map split into several items, small maps grouped several images to an item, rows of more
@@ -129,6 +129,14 @@ public class CpuKernelAgreementTests
             foreach (bool relu in new[] { false, true })
             {
                 KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd {g} relu={relu}");
+            }
+            // The backward data pass is the transposed convolution (filters transposed and rotated), on the same path.
+            Assert.True(cpu.TakesWinograd(CpuBackend.Transposed(g), n), $"{g}, batch {n}: backward data should take the Winograd path");
+            var dy = KernelHarness.Random(n * g.OutSize, 43);
+            var dx = KernelHarness.Random(n * g.InSize, 44);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} acc={accumulate}");
             }
         }
     }
