@@ -5,8 +5,10 @@ namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
 /// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
-/// under convolutions (im2col straight into packed panels, or the image itself for 1×1), fully connected layers,
-/// and vectorised pooling, normalisation and optimiser kernels, spread over a fixed pool of worker threads.
+/// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) for the forward and
+/// backward data passes of 3×3 stride-1 layers on maps of 12×12 and more, the shapes where it measures faster), fully
+/// connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed pool of worker
+/// threads.
 /// Scratch memory is grown on first use and then reused, so a warmed-up training step allocates nothing.
 /// </summary>
 /// <remarks>

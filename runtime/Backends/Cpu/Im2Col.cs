@@ -43,14 +43,7 @@ internal static unsafe class Im2Col
         int cols = imgCount * hwCount;
         int k = rowEnd - rowStart;
         int taps = g.KernelH * g.KernelW;
-        int ohFirst = hw0 / g.OutW, ohLast = (hw0 + hwCount - 1) / g.OutW;
-        // The padded input holds the rows these output rows read, each (OutW - 1)·StrideW + KernelW wide: padded column c
-        // is input column c - PadW, and padded row r is input row ohFirst·StrideH - PadH + r.
-        int rows = (ohLast - ohFirst) * g.StrideH + g.KernelH;
-        int wp = (g.OutW - 1) * g.StrideW + g.KernelW;
-        long plane = (long)rows * wp;
-        long padFloats = (long)imgCount * g.InC * plane;
-        int maxSegments = imgCount * (ohLast - ohFirst + 1);
+        var (ohFirst, ohLast, rows, wp, plane, padFloats, maxSegments) = new Region(g, imgCount, hw0, hwCount);
         float* pad = work.Ensure(padFloats + Slack + (long)RowBlock * (cols + Slack) + 2L * maxSegments);
         float* line = pad + padFloats + Slack;
         int* segments = (int*)(line + (long)RowBlock * (cols + Slack));
@@ -221,12 +214,7 @@ internal static unsafe class Im2Col
     {
         int cols = imgCount * hwCount;
         int k = g.InC * g.KernelH * g.KernelW;
-        int ohFirst = hw0 / g.OutW, ohLast = (hw0 + hwCount - 1) / g.OutW;
-        int rows = (ohLast - ohFirst) * g.StrideH + g.KernelH;
-        int wp = (g.OutW - 1) * g.StrideW + g.KernelW;
-        long plane = (long)rows * wp;
-        long padFloats = (long)imgCount * g.InC * plane;
-        int maxSegments = imgCount * (ohLast - ohFirst + 1);
+        var (ohFirst, ohLast, rows, wp, plane, padFloats, maxSegments) = new Region(g, imgCount, hw0, hwCount);
         float* pad = work.Ensure(padFloats + Slack + 2L * maxSegments);
         int* segments = (int*)(pad + padFloats + Slack);
         new Span<float>(pad, (int)(padFloats + Slack)).Clear();
@@ -265,6 +253,23 @@ internal static unsafe class Im2Col
                     Add(v, d, right - left, level);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The padded input a range of output columns reads: output rows OhFirst..OhLast, so Rows input rows of each
+    /// channel, each Wp = (OutW - 1)·StrideW + KernelW wide. Padded column c is input column c - PadW, and padded row r
+    /// is input row OhFirst·StrideH - PadH + r; Plane floats a channel, PadFloats in all, at most MaxSegments runs.
+    /// </summary>
+    private readonly record struct Region(int OhFirst, int OhLast, int Rows, int Wp, long Plane, long PadFloats, int MaxSegments)
+    {
+        public Region(in ConvGeometry g, int imgCount, int hw0, int hwCount)
+            : this(hw0 / g.OutW, (hw0 + hwCount - 1) / g.OutW, 0, (g.OutW - 1) * g.StrideW + g.KernelW, 0, 0, 0)
+        {
+            Rows = (OhLast - OhFirst) * g.StrideH + g.KernelH;
+            Plane = (long)Rows * Wp;
+            PadFloats = imgCount * g.InC * Plane;
+            MaxSegments = imgCount * (OhLast - OhFirst + 1);
         }
     }
 
