@@ -214,8 +214,13 @@ public static class ModelBench
             timing.Upload(Random(n * entry.Info.EmbeddingSize, 3, 0.01f), model.OutputGradient);
             model.Backward(n);
         }
-        timing.Reset();
         const int iterations = 5;
+        timing.Reset();
+        for (int i = 0; i < iterations; i++) model.Forward(n);
+        timing.Scale(1.0 / iterations);
+        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward only, mean of {iterations} (ms per pass; GFLOP/s where the kernel multiplies):");
+        Console.WriteLine(timing.Report(top: options.ProfileTop));
+        timing.Reset();
         for (int i = 0; i < iterations; i++)
         {
             model.Forward(n);

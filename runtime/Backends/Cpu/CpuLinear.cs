@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace FaceNetGen.Backends.Cpu;
@@ -33,7 +34,10 @@ public sealed unsafe partial class CpuBackend
         return (start, Math.Min(rows, (t0 + tc) * MR) - start);
     }
 
-    /// <summary>yᵀ = W·xᵀ (rows of W split across workers), then y = (yᵀ)ᵀ + b (then ReLU).</summary>
+    /// <summary>
+    /// y = x·Wᵀ + b (then ReLU). Small batches take blocked dot products straight from W's rows, which are read once
+    /// from memory; larger ones compute yᵀ = W·xᵀ with the GEMM (rows of W split across workers) and transpose.
+    /// </summary>
     private sealed class LinearForwardWork(CpuBackend owner) : IParallelWork
     {
         private int _n, _in, _out, _items;
@@ -41,10 +45,14 @@ public sealed unsafe partial class CpuBackend
         private bool _relu;
 
         /// <summary>
-        /// Batches up to this size take dot products: the GEMM's column panels are NR wide, so one image would use 1/32
-        /// of its multiply-adds (NNS2's 5120→800 layer at batch 1: 7 GFLOP/s).
+        /// Batches up to this size take dot products: the GEMM's column panels are NR (32) wide, so a batch of 16
+        /// would waste half its multiply-adds, and packing xᵀ buys nothing when every row of W is used for so few images
+        /// (NNS2's 5120→800 layer, whose 16 MB of weights make it memory-bound at batch 16).
         /// </summary>
-        private const int DotBatch = 8;
+        private const int DotBatch = 32;
+
+        /// <summary>Rows of W (and images) in one register block of <see cref="DotBlock"/>: 4 × 4 accumulators.</summary>
+        private const int Block = 4;
 
         private float* _x;
 
@@ -73,34 +81,110 @@ public sealed unsafe partial class CpuBackend
 
         public void Execute(int index, int worker)
         {
-            var (o0, count) = owner.RowRange(_out, _items, index);
-            if (count <= 0) return;
             if (_n <= DotBatch)
             {
-                // Each row of W is read once from memory and dotted with every image while it is in L1.
-                for (int o = o0; o < o0 + count; o++)
-                {
-                    var row = new ReadOnlySpan<float>(_w + (long)o * _in, _in);
-                    for (int i = 0; i < _n; i++)
-                    {
-                        float v = TensorPrimitives.Dot(row, new ReadOnlySpan<float>(_x + (long)i * _in, _in)) + _b[o];
-                        _y[(long)i * _out + o] = _relu && v < 0 ? 0 : v;
-                    }
-                }
+                var (b0, bc) = Range((_out + Block - 1) / Block, _items, index);
+                int o0 = b0 * Block, o1 = Math.Min(_out, (b0 + bc) * Block);
+                if (o0 >= o1) return;
+                if (owner.Simd == SimdLevel.Vector512 && _in >= 16) DotBlocks(o0, o1);
+                else DotRows(o0, o1);
                 return;
             }
+            var (r0, count) = owner.RowRange(_out, _items, index);
+            if (count <= 0) return;
             float* gemm = owner.Scratch(worker).Gemm.Ensure(Gemm.ScratchFloats);
-            Gemm.Multiply(owner.Simd, count, _n, _in, _w + (long)o0 * _in, _in, _packed, _yt + (long)o0 * _n, _n, false, gemm);
-            for (int o = o0; o < o0 + count; o++)
+            Gemm.Multiply(owner.Simd, count, _n, _in, _w + (long)r0 * _in, _in, _packed, _yt + (long)r0 * _n, _n, false, gemm);
+            for (int o = r0; o < r0 + count; o++)
             {
                 float bias = _b[o];
                 float* src = _yt + (long)o * _n;
-                for (int i = 0; i < _n; i++)
+                for (int i = 0; i < _n; i++) Store(i, o, src[i] + bias);
+            }
+        }
+
+        private void Store(int i, int o, float v) => _y[(long)i * _out + o] = _relu && v < 0 ? 0 : v;
+
+        /// <summary>One dot product per (row of W, image), each row of W dotted with every image while it is in cache.</summary>
+        private void DotRows(int o0, int o1)
+        {
+            for (int o = o0; o < o1; o++)
+            {
+                var row = new ReadOnlySpan<float>(_w + (long)o * _in, _in);
+                for (int i = 0; i < _n; i++) Store(i, o, TensorPrimitives.Dot(row, new ReadOnlySpan<float>(_x + (long)i * _in, _in)) + _b[o]);
+            }
+        }
+
+        /// <summary>Blocks of 4 rows of W × 4 images, 16 vector accumulators; a short block repeats its last row or image.</summary>
+        private void DotBlocks(int o0, int o1)
+        {
+            float* sums = stackalloc float[Block * Block];
+            for (int o = o0; o < o1; o += Block)
+            {
+                int rows = Math.Min(Block, o1 - o);
+                for (int i = 0; i < _n; i += Block)
                 {
-                    float v = src[i] + bias;
-                    _y[(long)i * _out + o] = _relu && v < 0 ? 0 : v;
+                    int images = Math.Min(Block, _n - i);
+                    DotBlock(_w + (long)o * _in, rows, _x + (long)i * _in, images, _in, sums);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int c = 0; c < images; c++) Store(i + c, o + r, sums[r * Block + c] + _b[o + r]);
+                    }
                 }
             }
+        }
+
+        /// <summary>sums[r·4 + c] = W row r · x row c over k (k ≥ 16), for r &lt; rows and c &lt; images.</summary>
+        private static void DotBlock(float* w, int rows, float* x, int images, int k, float* sums)
+        {
+            float* w0 = w, w1 = w + (rows > 1 ? k : 0), w2 = w + (rows > 2 ? 2L * k : 0), w3 = w + (rows > 3 ? 3L * k : 0);
+            float* x0 = x, x1 = x + (images > 1 ? k : 0), x2 = x + (images > 2 ? 2L * k : 0), x3 = x + (images > 3 ? 3L * k : 0);
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            // A k that is not a multiple of 16 ends with the vector that ends at k, its overlap with the previous one
+            // masked off on the W side.
+            int full = k & ~15;
+            for (int j = 0; j < full; j += 16)
+            {
+                var v0 = Vector512.Load(w0 + j); var v1 = Vector512.Load(w1 + j);
+                var v2 = Vector512.Load(w2 + j); var v3 = Vector512.Load(w3 + j);
+                var u0 = Vector512.Load(x0 + j);
+                a00 = Vector512.FusedMultiplyAdd(v0, u0, a00); a10 = Vector512.FusedMultiplyAdd(v1, u0, a10);
+                a20 = Vector512.FusedMultiplyAdd(v2, u0, a20); a30 = Vector512.FusedMultiplyAdd(v3, u0, a30);
+                var u1 = Vector512.Load(x1 + j);
+                a01 = Vector512.FusedMultiplyAdd(v0, u1, a01); a11 = Vector512.FusedMultiplyAdd(v1, u1, a11);
+                a21 = Vector512.FusedMultiplyAdd(v2, u1, a21); a31 = Vector512.FusedMultiplyAdd(v3, u1, a31);
+                var u2 = Vector512.Load(x2 + j);
+                a02 = Vector512.FusedMultiplyAdd(v0, u2, a02); a12 = Vector512.FusedMultiplyAdd(v1, u2, a12);
+                a22 = Vector512.FusedMultiplyAdd(v2, u2, a22); a32 = Vector512.FusedMultiplyAdd(v3, u2, a32);
+                var u3 = Vector512.Load(x3 + j);
+                a03 = Vector512.FusedMultiplyAdd(v0, u3, a03); a13 = Vector512.FusedMultiplyAdd(v1, u3, a13);
+                a23 = Vector512.FusedMultiplyAdd(v2, u3, a23); a33 = Vector512.FusedMultiplyAdd(v3, u3, a33);
+            }
+            if (full < k)
+            {
+                int j = k - 16;
+                var keep = Vector512.GreaterThanOrEqual(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(full - j)).AsSingle();
+                var v0 = Vector512.Load(w0 + j) & keep; var v1 = Vector512.Load(w1 + j) & keep;
+                var v2 = Vector512.Load(w2 + j) & keep; var v3 = Vector512.Load(w3 + j) & keep;
+                var u0 = Vector512.Load(x0 + j);
+                a00 = Vector512.FusedMultiplyAdd(v0, u0, a00); a10 = Vector512.FusedMultiplyAdd(v1, u0, a10);
+                a20 = Vector512.FusedMultiplyAdd(v2, u0, a20); a30 = Vector512.FusedMultiplyAdd(v3, u0, a30);
+                var u1 = Vector512.Load(x1 + j);
+                a01 = Vector512.FusedMultiplyAdd(v0, u1, a01); a11 = Vector512.FusedMultiplyAdd(v1, u1, a11);
+                a21 = Vector512.FusedMultiplyAdd(v2, u1, a21); a31 = Vector512.FusedMultiplyAdd(v3, u1, a31);
+                var u2 = Vector512.Load(x2 + j);
+                a02 = Vector512.FusedMultiplyAdd(v0, u2, a02); a12 = Vector512.FusedMultiplyAdd(v1, u2, a12);
+                a22 = Vector512.FusedMultiplyAdd(v2, u2, a22); a32 = Vector512.FusedMultiplyAdd(v3, u2, a32);
+                var u3 = Vector512.Load(x3 + j);
+                a03 = Vector512.FusedMultiplyAdd(v0, u3, a03); a13 = Vector512.FusedMultiplyAdd(v1, u3, a13);
+                a23 = Vector512.FusedMultiplyAdd(v2, u3, a23); a33 = Vector512.FusedMultiplyAdd(v3, u3, a33);
+            }
+            sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
+            sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
+            sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
+            sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
         }
     }
 
