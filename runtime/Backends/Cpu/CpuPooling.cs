@@ -51,7 +51,7 @@ public sealed unsafe partial class CpuBackend
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             long floats = 2 * (box ? count : 1) * block + 16;
             // The vector paths' padded planes: the input (and for max backward its gradient), LineFloats wide.
-            floats = Math.Max(floats, (_backward ? 2L : 1L) * g.InH * LineFloats(g) + 16);
+            floats = Math.Max(floats, (_backward ? 2L : 1L) * ((long)g.InH * LineFloats(g) + LineSlack));
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
             if (box)
             {
@@ -150,8 +150,15 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
-        /// <summary>Row pitch of the padded planes of the vector paths: room for every gather of a row, and slack.</summary>
-        private static int LineFloats(in PoolGeometry g) => (g.OutW + 16) * g.StrideW + g.KernelW + 64;
+        /// <summary>
+        /// Row pitch of the padded planes of the vector paths: every tap of a valid output lane lies within its row. Lanes
+        /// past the row's last output read (and, backward, add zeros to) the next row or the <see cref="LineSlack"/>
+        /// after the plane; their results are never stored. Kept tight, so that small planes cost little to pad.
+        /// </summary>
+        private static int LineFloats(in PoolGeometry g) => Math.Max((g.OutW - 1) * g.StrideW + g.KernelW, g.PadW + g.InW);
+
+        /// <summary>Floats after a padded plane that the last row's 16-lane loads (two for stride 2) may reach.</summary>
+        private const int LineSlack = 96;
 
         /// <summary>
         /// Max and L2 pooling with stride 1 or 2, sixteen outputs per step: the plane (squared for L2) is copied between
@@ -484,9 +491,9 @@ public sealed unsafe partial class CpuBackend
         private static void MaxBackwardVector(in PoolGeometry g, float* x, float* y, float* dy, float* dx, float* rows)
         {
             int pitch = LineFloats(g);
-            float* xp = rows, dxp = rows + (long)g.InH * pitch;
+            float* xp = rows, dxp = rows + (long)g.InH * pitch + LineSlack;
             new Span<float>(xp, g.InH * pitch).Fill(float.NaN);
-            new Span<float>(dxp, g.InH * pitch).Clear();
+            new Span<float>(dxp, g.InH * pitch + LineSlack).Clear();
             for (int h = 0; h < g.InH; h++) Im2Col.Copy(x + (long)h * g.InW, xp + (long)h * pitch + g.PadW, g.InW, SimdLevel.Vector512);
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             // Spread sixteen values over the even lanes of two vectors (index 16 picks from a zero vector).

@@ -53,6 +53,8 @@ public sealed unsafe partial class CpuBackend
 
     private sealed class WinogradForwardWork(CpuBackend owner) : IParallelWork
     {
+        private readonly WinogradFilterWork _filters = new(owner);
+
         private ConvGeometry _g;
         private ColumnPlan _plan;
         private float* _x, _u, _b, _y;
@@ -82,7 +84,7 @@ public sealed unsafe partial class CpuBackend
             _tilesW = (g.OutW + 1) / 2;
             _tiles = _tilesW * ((g.OutH + 1) / 2);
             _u = owner._shared.Ensure(16L * g.OutC * g.InC);
-            TransformFilters(g, w, _u, transposed);
+            _filters.Run(g, w, _u, transposed);
             _plan = Plan(g, n);
             owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
@@ -94,13 +96,13 @@ public sealed unsafe partial class CpuBackend
         public ColumnPlan Plan(in ConvGeometry g, int n) =>
             new(n, (g.OutW + 1) / 2 * ((g.OutH + 1) / 2), owner.NR, owner.Threads, splitImages: true);
 
-        /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for every filter g = w[oc, ic].</summary>
-        private static void TransformFilters(in ConvGeometry g, float* w, float* u, bool transposed)
+        /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the filters g = w[oc, ic] of pairs [p0, p1).</summary>
+        internal static void TransformFilters(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
         {
             long pairs = (long)g.OutC * g.InC;
             float* gg = stackalloc float[12];
             float* flipped = stackalloc float[9];
-            for (long p = 0; p < pairs; p++)
+            for (long p = p0; p < p1; p++)
             {
                 float* f = w + p * 9;
                 if (transposed)
@@ -460,6 +462,31 @@ public sealed unsafe partial class CpuBackend
                     }
                 }
             }
+        }
+    }
+    /// <summary>The filter transform of <see cref="WinogradForwardWork"/>, its filter pairs split across workers.</summary>
+    private sealed class WinogradFilterWork(CpuBackend owner) : IParallelWork
+    {
+        private ConvGeometry _g;
+        private float* _w, _u;
+        private bool _transposed;
+        private int _items;
+
+        public void Run(in ConvGeometry g, float* w, float* u, bool transposed)
+        {
+            _g = g;
+            _w = w;
+            _u = u;
+            _transposed = transposed;
+            int pairs = g.OutC * g.InC;
+            _items = Math.Min(owner.Threads, Math.Max(1, pairs / 1024));
+            owner._pool.Run(this, _items, pairs * 25 * NanosecondsPerFloat);
+        }
+
+        public void Execute(int index, int worker)
+        {
+            var (p0, count) = Range(_g.OutC * _g.InC, _items, index);
+            WinogradForwardWork.TransformFilters(_g, _w, _u, _transposed, p0, p0 + count);
         }
     }
 }
