@@ -353,12 +353,27 @@ public sealed unsafe partial class CpuBackend
                 {
                     if (r == pad && height > 2 * pad) r = height - pad;
                     int rs = Math.Max(r - pad, 0), re = Math.Min(r + pad + 1, height);
-                    var row = new Span<float>(o + (long)r * width, width);
-                    new ReadOnlySpan<float>(s + (long)rs * width, width).CopyTo(row);
-                    for (int h = rs + 1; h < re; h++) Combine(kind, row, new ReadOnlySpan<float>(s + (long)h * width, width));
+                    float* row = o + (long)r * width;
+                    if (width < SmallRow)
+                    {
+                        // Rows of a small plane (3×3, 6×6): a vector call per few floats would cost more than the work.
+                        for (int j = 0; j < width; j++)
+                        {
+                            float v = s[(long)rs * width + j];
+                            for (int h = rs + 1; h < re; h++) v = kind == PoolKind.Max ? MathF.Max(v, s[(long)h * width + j]) : v + s[(long)h * width + j];
+                            row[j] = v;
+                        }
+                        continue;
+                    }
+                    var span = new Span<float>(row, width);
+                    new ReadOnlySpan<float>(s + (long)rs * width, width).CopyTo(span);
+                    for (int h = rs + 1; h < re; h++) Combine(kind, span, new ReadOnlySpan<float>(s + (long)h * width, width));
                 }
             }
         }
+
+        /// <summary>Rows narrower than this are fixed up with scalar loops rather than vector calls.</summary>
+        private const int SmallRow = 16;
 
         private static void Combine(PoolKind kind, Span<float> accumulator, ReadOnlySpan<float> values)
         {
