@@ -23,6 +23,8 @@ public static unsafe class ConvSplitBench
             new(144, 14, 14, 288, 14, 14, 3, 3, 1, 1, 1, 1),
             new(128, 14, 14, 256, 14, 14, 3, 3, 1, 1, 1, 1),
             new(3, 140, 116, 16, 70, 58, 3, 3, 2, 2, 1, 1),
+            new(3, 96, 96, 64, 48, 48, 7, 7, 2, 2, 3, 3),
+            new(16, 35, 29, 16, 35, 29, 1, 1, 1, 1, 0, 0),
             new(192, 7, 7, 384, 7, 7, 3, 3, 1, 1, 1, 1),
             new(64, 24, 24, 192, 24, 24, 3, 3, 1, 1, 1, 1),
             new(96, 12, 12, 128, 12, 12, 3, 3, 1, 1, 1, 1),
@@ -80,7 +82,7 @@ public static unsafe class ConvSplitBench
             var line = $"{g,-40}";
             foreach (var (threads, winograd) in new[] { (1, true), (2, true), (2, false) })
             {
-                using var cpu = new CpuBackend(threads, winograd: winograd);
+                using var cpu = new CpuBackend(threads, winograd: winograd, direct: winograd);
                 using var x = cpu.Allocate((long)n * g.InSize);
                 using var w = cpu.Allocate(g.WeightSize);
                 using var b = cpu.Allocate(g.OutC);

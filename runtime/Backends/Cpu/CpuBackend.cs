@@ -6,7 +6,8 @@ namespace FaceNetGen.Backends.Cpu;
 /// <summary>
 /// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
 /// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) for the forward and
-/// backward data passes of 3×3 stride-1 layers on maps of 12×12 and more, the shapes where it measures faster), fully
+/// backward data passes of 3×3 stride-1 layers on maps of 12×12 and more, the shapes where it measures faster; a direct
+/// kernel for the first layers, whose few input channels make im2col a poor fit), fully
 /// connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed pool of worker
 /// threads.
 /// Scratch memory is grown on first use and then reused, so a warmed-up training step allocates nothing.
@@ -30,9 +31,11 @@ public sealed unsafe partial class CpuBackend : HostBackend
     /// <param name="threads">Worker threads, the caller's included (default: all processors).</param>
     /// <param name="simd">The widest SIMD level to use (default: the widest this machine accelerates).</param>
     /// <param name="winograd">Whether 3×3 stride-1 convolutions' forward passes may use Winograd F(2×2, 3×3).</param>
-    public CpuBackend(int threads = 0, SimdLevel? simd = null, bool winograd = true)
+    /// <param name="direct">Whether convolutions with few input taps (the first layers) may use the direct kernel.</param>
+    public CpuBackend(int threads = 0, SimdLevel? simd = null, bool winograd = true, bool direct = true)
     {
         Winograd = winograd;
+        Direct = direct;
         Threads = threads > 0 ? threads : Environment.ProcessorCount;
         Simd = simd ?? Gemm.Best;
         if (Simd > Gemm.Best) throw new PlatformNotSupportedException($"This machine does not accelerate {Simd}.");
@@ -49,6 +52,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _convData = new ConvBackwardDataWork(this);
         _convFilter = new ConvBackwardFilterWork(this);
         _winograd = new WinogradForwardWork(this);
+        _direct = new DirectConvWork(this);
         _linearForward = new LinearForwardWork(this);
         _linearData = new LinearBackwardDataWork(this);
         _linearFilter = new LinearBackwardFilterWork(this);

@@ -143,6 +143,37 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Direct_convolution_of_first_layers_agrees_with_the_reference(SimdLevel level, int threads)
+    {
+        // Few input taps and output channels in sixteens take the direct kernel (AVX-512 only; narrower levels and the
+        // direct-off backend take im2col, which must agree too): stride 2 with odd and even padding, stride 1, rows of
+        // one full tile, several tiles and a masked tail, bands of rows cut short at the bottom, 32 channels (two groups).
+        foreach (var (c, h, w, k, kernel, stride, pad, n) in new[]
+                 {
+                     (3, 23, 41, 16, 7, 2, 3, 2), (3, 19, 34, 32, 3, 2, 1, 3), (2, 11, 37, 16, 5, 1, 2, 2),
+                     (1, 9, 18, 16, 3, 1, 0, 1), (3, 17, 35, 16, 3, 2, 0, 2), (4, 6, 63, 16, 2, 2, 0, 1),
+                 })
+        {
+            var g = Conv(c, h, w, k, kernel, stride, pad);
+            foreach (bool direct in new[] { true, false })
+            {
+                using var cpu = new CpuBackend(threads, level, direct: direct);
+                Assert.Equal(direct && level == SimdLevel.Vector512 && Gemm.Best == SimdLevel.Vector512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported, cpu.TakesDirect(g));
+                var x = KernelHarness.Random(n * g.InSize, 70);
+                var wt = KernelHarness.Random(g.WeightSize, 71, 0.3f);
+                var b = KernelHarness.Random(g.OutC, 72);
+                foreach (bool relu in new[] { false, true })
+                {
+                    KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"direct={direct} {g} relu={relu}");
+                }
+            }
+        }
+        // 1×1 layers keep the GEMM, which reads their input in place.
+        using (var cpu = new CpuBackend(threads, level)) Assert.False(cpu.TakesDirect(Conv(16, 20, 40, 16, 1, 1, 0)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(SimdLevel level, int threads)
     {
         // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order.
