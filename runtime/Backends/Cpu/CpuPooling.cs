@@ -161,27 +161,22 @@ public sealed unsafe partial class CpuBackend
         private const int LineSlack = 96;
 
         /// <summary>
-        /// Max and L2 pooling with stride 1 or 2, sixteen outputs per step: the plane (squared for L2) is copied between
-        /// identity padding (−∞ or 0, which leaves a clipped window's result unchanged), and each step reduces the
-        /// window's taps, each a load (stride 1) or an even-element gather (stride 2) of one padded row.
+        /// Max and L2 pooling with stride 1 or 2, separably and sixteen values per step: for each output row, the
+        /// window's input rows are reduced (max, or sum of squares) straight from the input into one line held between
+        /// identity padding (−∞ or 0, which leaves a clipped window's result unchanged), and each output then reduces
+        /// its horizontal taps, each a load (stride 1) or an even-element gather (stride 2) of that line.
         /// </summary>
         private static void ForwardVector(in PoolGeometry g, float* x, float* y, float* rows)
         {
             bool max = g.Kind == PoolKind.Max;
             int pitch = LineFloats(g);
-            float* xp = rows;
-            new Span<float>(xp, g.InH * pitch).Fill(max ? float.NegativeInfinity : 0f);
-            for (int h = 0; h < g.InH; h++)
-            {
-                if (max)
-                {
-                    Im2Col.Copy(x + (long)h * g.InW, xp + (long)h * pitch + g.PadW, g.InW, SimdLevel.Vector512);
-                    continue;
-                }
-                var src = new ReadOnlySpan<float>(x + (long)h * g.InW, g.InW);
-                TensorPrimitives.Multiply(src, src, new Span<float>(xp + (long)h * pitch + g.PadW, g.InW));
-            }
+            float* line = rows;
+            var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
+            new Span<float>(line, pitch + LineSlack).Fill(max ? float.NegativeInfinity : 0f);
+            float* body = line + g.PadW;
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.InW & 15)).AsSingle();
+            int fullIn = g.InW & ~15;
             // Outputs whose window lies wholly in the padding are 0, as in the scalar path.
             int lastFull = g.OutW;
             while (lastFull > 0 && (lastFull - 1) * g.StrideW - g.PadW >= g.InW) lastFull--;
@@ -195,17 +190,32 @@ public sealed unsafe partial class CpuBackend
                     new Span<float>(yr, g.OutW).Clear();
                     continue;
                 }
+                // Vertical: the window's rows into the line (the tail under a mask, so the right padding stays).
+                for (int j = 0; j <= fullIn; j += 16)
+                {
+                    bool tail = j == fullIn;
+                    if (tail && fullIn == g.InW) break;
+                    float* src = x + (long)hs * g.InW + j;
+                    var acc = tail ? Avx512F.MaskLoad(src, tailMask, identity) : Vector512.Load(src);
+                    if (!max) acc *= acc;
+                    for (int h = hs + 1; h < he; h++)
+                    {
+                        src += g.InW;
+                        var v = tail ? Avx512F.MaskLoad(src, tailMask, identity) : Vector512.Load(src);
+                        acc = max ? Vector512.Max(acc, v) : Vector512.FusedMultiplyAdd(v, v, acc);
+                    }
+                    if (tail) Avx512F.MaskStore(body + j, tailMask, acc);
+                    else acc.Store(body + j);
+                }
+                // Horizontal.
                 for (int t = 0; t < g.OutW; t += 16)
                 {
-                    var acc = Vector512.Create(max ? float.NegativeInfinity : 0f);
-                    for (int h = hs; h < he; h++)
+                    float* at = line + (long)t * g.StrideW;
+                    var acc = identity;
+                    for (int kw = 0; kw < g.KernelW; kw++)
                     {
-                        float* row = xp + (long)h * pitch + (long)t * g.StrideW;
-                        for (int kw = 0; kw < g.KernelW; kw++)
-                        {
-                            var v = g.StrideW == 1 ? Vector512.Load(row + kw) : Avx512F.PermuteVar16x32x2(Vector512.Load(row + kw), even, Vector512.Load(row + kw + 16));
-                            acc = max ? Vector512.Max(acc, v) : acc + v;
-                        }
+                        var v = g.StrideW == 1 ? Vector512.Load(at + kw) : Avx512F.PermuteVar16x32x2(Vector512.Load(at + kw), even, Vector512.Load(at + kw + 16));
+                        acc = max ? Vector512.Max(acc, v) : acc + v;
                     }
                     if (!max) acc = Vector512.Sqrt(acc);
                     if (t + 16 <= g.OutW) acc.Store(yr + t);
