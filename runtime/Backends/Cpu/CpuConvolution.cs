@@ -85,7 +85,8 @@ public sealed unsafe partial class CpuBackend
 
     public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
     {
-        if (TakesDirect(g)) _direct.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+        if (TakesPointwise(g)) _pointwise.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+        else if (TakesDirect(g)) _direct.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
         else if (TakesWinograd(g, n)) _winograd.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
         else _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
     }

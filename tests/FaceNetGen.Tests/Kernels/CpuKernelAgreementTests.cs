@@ -174,6 +174,35 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Narrow_pointwise_convolution_agrees_with_the_reference(SimdLevel level, int threads)
+    {
+        // 1×1 layers with at most 64 outputs on maps of 64+ pixels read x in place (AVX-512 only): channel groups of four
+        // and short ones (1, 6, 61 outputs), blocks of 64 pixels, sixteen-pixel steps and a masked tail, maps cut into
+        // several items.
+        bool wide = level == SimdLevel.Vector512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        foreach (var (c, h, w, k, n) in new[] { (16, 35, 29, 16, 2), (7, 8, 8, 1, 3), (33, 9, 13, 6, 2), (5, 21, 23, 61, 1), (64, 16, 16, 64, 2) })
+        {
+            var g = Conv(c, h, w, k, 1, 1, 0);
+            foreach (bool direct in new[] { true, false })
+            {
+                using var cpu = new CpuBackend(threads, level, direct: direct);
+                Assert.Equal(direct && wide, cpu.TakesPointwise(g));
+                var x = KernelHarness.Random(n * g.InSize, 80);
+                var wt = KernelHarness.Random(g.WeightSize, 81, 0.3f);
+                var b = KernelHarness.Random(g.OutC, 82);
+                foreach (bool relu in new[] { false, true })
+                {
+                    KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"pointwise direct={direct} {g} relu={relu}");
+                }
+            }
+        }
+        using var backend = new CpuBackend(threads, level);
+        Assert.False(backend.TakesPointwise(Conv(16, 10, 10, 65, 1, 1, 0)), "65 outputs keep the GEMM");
+        Assert.False(backend.TakesPointwise(Conv(16, 7, 9, 16, 1, 1, 0)), "63 pixels keep the GEMM");
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(SimdLevel level, int threads)
     {
         // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order.
