@@ -143,29 +143,12 @@ public sealed unsafe partial class CpuBackend
             Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
             Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
             // A k that is not a multiple of 16 ends with the vector that ends at k, its overlap with the previous one
-            // masked off on the W side.
-            int full = k & ~15;
-            for (int j = 0; j < full; j += 16)
+            // masked off on the W side (the mask is all ones until then).
+            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (int step = 0; step < k; step += 16)
             {
-                var v0 = Vector512.Load(w0 + j); var v1 = Vector512.Load(w1 + j);
-                var v2 = Vector512.Load(w2 + j); var v3 = Vector512.Load(w3 + j);
-                var u0 = Vector512.Load(x0 + j);
-                a00 = Vector512.FusedMultiplyAdd(v0, u0, a00); a10 = Vector512.FusedMultiplyAdd(v1, u0, a10);
-                a20 = Vector512.FusedMultiplyAdd(v2, u0, a20); a30 = Vector512.FusedMultiplyAdd(v3, u0, a30);
-                var u1 = Vector512.Load(x1 + j);
-                a01 = Vector512.FusedMultiplyAdd(v0, u1, a01); a11 = Vector512.FusedMultiplyAdd(v1, u1, a11);
-                a21 = Vector512.FusedMultiplyAdd(v2, u1, a21); a31 = Vector512.FusedMultiplyAdd(v3, u1, a31);
-                var u2 = Vector512.Load(x2 + j);
-                a02 = Vector512.FusedMultiplyAdd(v0, u2, a02); a12 = Vector512.FusedMultiplyAdd(v1, u2, a12);
-                a22 = Vector512.FusedMultiplyAdd(v2, u2, a22); a32 = Vector512.FusedMultiplyAdd(v3, u2, a32);
-                var u3 = Vector512.Load(x3 + j);
-                a03 = Vector512.FusedMultiplyAdd(v0, u3, a03); a13 = Vector512.FusedMultiplyAdd(v1, u3, a13);
-                a23 = Vector512.FusedMultiplyAdd(v2, u3, a23); a33 = Vector512.FusedMultiplyAdd(v3, u3, a33);
-            }
-            if (full < k)
-            {
-                int j = k - 16;
-                var keep = Vector512.GreaterThanOrEqual(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(full - j)).AsSingle();
+                int j = Math.Min(step, k - 16);
+                var keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create(step - j)).AsSingle();
                 var v0 = Vector512.Load(w0 + j) & keep; var v1 = Vector512.Load(w1 + j) & keep;
                 var v2 = Vector512.Load(w2 + j) & keep; var v3 = Vector512.Load(w3 + j) & keep;
                 var u0 = Vector512.Load(x0 + j);
