@@ -32,7 +32,10 @@ public sealed unsafe partial class CpuBackend : HostBackend
     /// <param name="threads">Worker threads, the caller's included (default: all processors).</param>
     /// <param name="simd">The widest SIMD level to use (default: the widest this machine accelerates).</param>
     /// <param name="winograd">Whether 3×3 stride-1 convolutions' forward passes may use Winograd F(2×2, 3×3).</param>
-    /// <param name="direct">Whether convolutions with few input taps (the first layers) may use the direct kernel.</param>
+    /// <param name="direct">
+    /// Whether convolutions with few input taps (the first layers) and narrow 1×1 layers may use their direct kernels
+    /// rather than im2col + GEMM.
+    /// </param>
     public CpuBackend(int threads = 0, SimdLevel? simd = null, bool winograd = true, bool direct = true)
     {
         Winograd = winograd;

@@ -16,7 +16,10 @@ public sealed unsafe partial class CpuBackend
 {
     private readonly DirectConvWork _direct;
 
-    /// <summary>Whether convolutions with few input taps may take the direct path (<see cref="TakesDirect"/>).</summary>
+    /// <summary>
+    /// Whether convolutions may take the direct kernels: few input taps (<see cref="TakesDirect"/>) and narrow 1×1
+    /// layers (<see cref="TakesPointwise"/>).
+    /// </summary>
     public bool Direct { get; }
 
     /// <summary>Most input taps (InC·KH·KW) of a convolution that takes the direct path.</summary>
