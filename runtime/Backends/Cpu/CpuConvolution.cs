@@ -85,10 +85,11 @@ public sealed unsafe partial class CpuBackend
 
     public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
     {
-        if (TakesPointwise(g)) _pointwise.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
-        else if (TakesDirect(g)) _direct.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
-        else if (TakesWinograd(g, n)) _winograd.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
-        else _convForward.Run(g, n, P(x, (long)n * g.InSize), P(w, g.WeightSize), P(b, g.OutC), P(y, (long)n * g.OutSize), relu);
+        float* px = P(x, (long)n * g.InSize), pw = P(w, g.WeightSize), pb = P(b, g.OutC), py = P(y, (long)n * g.OutSize);
+        if (TakesPointwise(g)) _pointwise.Run(g, n, px, pw, pb, py, relu);
+        else if (TakesDirect(g)) _direct.Run(g, n, px, pw, pb, py, relu);
+        else if (TakesWinograd(g, n)) _winograd.Run(g, n, px, pw, pb, py, relu);
+        else _convForward.Run(g, n, px, pw, pb, py, relu);
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)

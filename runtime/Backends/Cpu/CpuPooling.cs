@@ -50,8 +50,8 @@ public sealed unsafe partial class CpuBackend
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             long floats = 2 * (box ? count : 1) * block + 16;
-            // The vector paths' padded planes: the input (and for max backward its gradient), LineFloats wide.
-            floats = Math.Max(floats, (_backward ? 2L : 1L) * ((long)g.InH * LineFloats(g) + LineSlack));
+            // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
+            floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
             if (box)
             {
