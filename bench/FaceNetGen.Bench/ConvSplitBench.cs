@@ -44,9 +44,17 @@ public static unsafe class ConvSplitBench
             new(1024, 7, 7, 384, 7, 7, 1, 1, 1, 1, 0, 0),
         };
         int target = CpuBackend.TargetColumns;
+        var only = new List<ConvGeometry>();
         for (int i = 0; i + 1 < args.Length; i++)
         {
             if (args[i] == "--cols") target = int.Parse(args[i + 1]);
+            if (args[i] == "--shape") only.Add(ParseShape(args[i + 1]));
+        }
+        if (only.Count > 0)
+        {
+            // Just the named layers, whole: `--shape C,H,W,OC,K,S,P` (input channels and size, outputs, square kernel, stride, padding).
+            Whole(only.ToArray());
+            return;
         }
         var level = Gemm.Best;
         var (_, nr) = Gemm.Tile(level);
@@ -74,6 +82,14 @@ public static unsafe class ConvSplitBench
             foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);
         }
         Whole(shapes);
+    }
+
+    private static ConvGeometry ParseShape(string text)
+    {
+        var v = text.Split(',').Select(int.Parse).ToArray();
+        if (v.Length != 7) throw new ArgumentException($"--shape wants C,H,W,OC,K,S,P, got '{text}'");
+        int outH = (v[1] + 2 * v[6] - v[4]) / v[5] + 1, outW = (v[2] + 2 * v[6] - v[4]) / v[5] + 1;
+        return new ConvGeometry(v[0], v[1], v[2], v[3], outH, outW, v[4], v[4], v[5], v[5], v[6], v[6]);
     }
 
     /// <summary>The whole forward convolution of a batch of 16 through the backend, per thread count.</summary>

@@ -218,20 +218,23 @@ public static class ModelBench
             timing.Upload(Random(n * entry.Info.EmbeddingSize, 3, 0.01f), model.OutputGradient);
             model.Backward(n);
         }
-        const int iterations = 5;
+        const int iterations = 9;
         timing.Reset();
-        for (int i = 0; i < iterations; i++) model.Forward(n);
-        timing.Scale(1.0 / iterations);
-        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward only, mean of {iterations} (ms per pass; GFLOP/s where the kernel multiplies):");
+        for (int i = 0; i < iterations; i++)
+        {
+            model.Forward(n);
+            timing.EndPass();
+        }
+        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward only, median of {iterations} (ms per pass; GFLOP/s where the kernel multiplies):");
         Console.WriteLine(timing.Report(top: options.ProfileTop));
         timing.Reset();
         for (int i = 0; i < iterations; i++)
         {
             model.Forward(n);
             model.Backward(n);
+            timing.EndPass();
         }
-        timing.Scale(1.0 / iterations);
-        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward + backward, mean of {iterations} (ms per step; GFLOP/s where the kernel multiplies):");
+        Console.WriteLine($"profile of {entry.Name}, batch {n}, forward + backward, median of {iterations} (ms per step; GFLOP/s where the kernel multiplies):");
         Console.WriteLine(timing.Report(top: options.ProfileTop));
     }
 
@@ -267,10 +270,16 @@ public static class ModelBench
         return sb.ToString();
     }
 
-    /// <summary>Seconds per call: warm-up, then repeated until both the iteration count and the minimum time are reached.</summary>
+    /// <summary>
+    /// Seconds per call: warm-up, then repeated until both the iteration count and the minimum time are reached. The
+    /// warm-up lasts at least <see cref="Options.WarmupSeconds"/> as well as <see cref="Options.Warmup"/> calls, for
+    /// every engine: .NET compiles hot methods again, fully optimised, only after some dozens of calls, and its first
+    /// half-second of a large model runs at a third of its steady speed.
+    /// </summary>
     private static double Time(Options options, Action action)
     {
-        for (int i = 0; i < options.Warmup; i++) action();
+        var warm = Stopwatch.StartNew();
+        for (int i = 0; i < options.Warmup || warm.Elapsed.TotalSeconds < options.WarmupSeconds; i++) action();
         var sw = Stopwatch.StartNew();
         int iterations = 0;
         double best = double.MaxValue;
@@ -306,6 +315,7 @@ public static class ModelBench
         public int Batch { get; private set; } = 16;
         public int Threads { get; private set; } = Environment.ProcessorCount;
         public int Warmup { get; private set; } = 2;
+        public double WarmupSeconds { get; private set; } = 1.5;
         public int Iterations { get; private set; } = 3;
         public double MinSeconds { get; private set; } = 3;
         public bool Torch { get; private set; } = true;
@@ -332,7 +342,7 @@ public static class ModelBench
                     case "--profile": o.Profile = true; break;
                     case "--repeat": o.Repeat = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                     case "--top": o.ProfileTop = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--quick": o.Warmup = 1; o.Iterations = 1; o.MinSeconds = 0; o.Batch = 4; break;
+                    case "--quick": o.Warmup = 1; o.WarmupSeconds = 0; o.Iterations = 1; o.MinSeconds = 0; o.Batch = 4; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }

@@ -9,28 +9,37 @@ public sealed class TimingBackend(IBackend inner) : IBackend
 {
     private sealed class Entry
     {
-        public double Seconds;
+        public double Current;
+        public readonly List<double> Passes = new();
         public int Calls;
         public double Flops;
-        public double? CallsScaled;
     }
 
     private readonly Dictionary<string, Entry> _entries = new();
+    private int _passes;
 
     public string Name => inner.Name + "+timing";
 
     public string Description => inner.Description;
 
-    public void Reset() => _entries.Clear();
-
-    /// <summary>Scales every total (times, calls, FLOPs) by <paramref name="factor"/>: 1/iterations gives per-step figures.</summary>
-    public void Scale(double factor)
+    public void Reset()
     {
+        _entries.Clear();
+        _passes = 0;
+    }
+
+    /// <summary>
+    /// Closes one pass (a forward, or a training step): each kernel's time in it is kept, and the report gives the
+    /// median over passes, so that a pause of the whole process (a collection, the machine's neighbours) in one pass
+    /// does not land on whichever kernel it happened to interrupt.
+    /// </summary>
+    public void EndPass()
+    {
+        _passes++;
         foreach (var e in _entries.Values)
         {
-            e.Seconds *= factor;
-            e.Flops *= factor;
-            e.CallsScaled = e.Calls * factor;
+            e.Passes.Add(e.Current);
+            e.Current = 0;
         }
     }
 
@@ -40,22 +49,32 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         action();
         inner.Synchronize();
         if (!_entries.TryGetValue(key, out var e)) _entries[key] = e = new Entry();
-        e.Seconds += sw.Elapsed.TotalSeconds;
+        e.Current += sw.Elapsed.TotalSeconds;
         e.Calls++;
         e.Flops += flops;
     }
 
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        int m = sorted.Count / 2;
+        return sorted.Count == 0 ? 0 : sorted.Count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
+    }
+
+    /// <summary>Per pass: each kernel's median time over the passes, its calls, and its GFLOP/s at that time.</summary>
     public string Report(int top)
     {
-        double total = _entries.Values.Sum(e => e.Seconds);
+        int passes = Math.Max(1, _passes);
+        var rows = _entries.Select(kv => (Key: kv.Key, Seconds: Median(kv.Value.Passes), Calls: (double)kv.Value.Calls / passes, Flops: kv.Value.Flops / passes)).ToList();
+        double total = rows.Sum(r => r.Seconds);
         var lines = new List<string> { string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9} {3,6} {4,8}", "kernel", "calls", "ms", "share", "GFLOP/s") };
-        foreach (var (key, e) in _entries.OrderByDescending(kv => kv.Value.Seconds).Take(top))
+        foreach (var r in rows.OrderByDescending(r => r.Seconds).Take(top))
         {
-            lines.Add(string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9:F2} {3,5:F1}% {4,8}", key.Length > 70 ? key[..70] : key, e.CallsScaled ?? e.Calls, e.Seconds * 1000, e.Seconds / total * 100,
-                e.Flops > 0 ? (e.Flops / e.Seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture) : ""));
+            lines.Add(string.Format(CultureInfo.InvariantCulture, "{0,-70} {1,5} {2,9:F2} {3,5:F1}% {4,8}", r.Key.Length > 70 ? r.Key[..70] : r.Key, r.Calls, r.Seconds * 1000, r.Seconds / total * 100,
+                r.Flops > 0 ? (r.Flops / r.Seconds / 1e9).ToString("F1", CultureInfo.InvariantCulture) : ""));
         }
-        var byKind = _entries.GroupBy(kv => kv.Key.Split(' ')[0]).Select(g => (g.Key, Seconds: g.Sum(kv => kv.Value.Seconds))).OrderByDescending(x => x.Seconds);
-        lines.Add(string.Format(CultureInfo.InvariantCulture, "total {0:F1} ms; by kernel: {1}", total * 1000, string.Join(", ", byKind.Select(k => $"{k.Key} {k.Seconds / total * 100:F0}%"))));
+        var byKind = rows.GroupBy(r => r.Key.Split(' ')[0]).Select(g => (g.Key, Seconds: g.Sum(r => r.Seconds))).OrderByDescending(x => x.Seconds);
+        lines.Add(string.Format(CultureInfo.InvariantCulture, "total {0:F1} ms (sum of medians); by kernel: {1}", total * 1000, string.Join(", ", byKind.Select(k => $"{k.Key} {k.Seconds / total * 100:F0}%"))));
         return string.Join("\n", lines);
     }
 
