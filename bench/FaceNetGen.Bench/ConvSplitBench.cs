@@ -13,7 +13,7 @@ public static unsafe class ConvSplitBench
 {
     public static void Run(string[] args)
     {
-        var shapes = new ConvGeometry[]
+        ConvGeometry[] shapes = new ConvGeometry[]
         {
             new(3, 224, 224, 64, 112, 112, 7, 7, 2, 2, 3, 3),
             new(64, 56, 56, 192, 56, 56, 3, 3, 1, 1, 1, 1),
@@ -50,12 +50,8 @@ public static unsafe class ConvSplitBench
             if (args[i] == "--cols") target = int.Parse(args[i + 1]);
             if (args[i] == "--shape") only.Add(ParseShape(args[i + 1]));
         }
-        if (only.Count > 0)
-        {
-            // Just the named layers, whole: `--shape C,H,W,OC,K,S,P` (input channels and size, outputs, square kernel, stride, padding).
-            Whole(only.ToArray());
-            return;
-        }
+        // `--shape C,H,W,OC,K,S,P` (input channels and size, outputs, square kernel, stride, padding): just those layers.
+        if (only.Count > 0) shapes = only.ToArray();
         var level = Gemm.Best;
         var (_, nr) = Gemm.Tile(level);
         Console.WriteLine($"one thread, {level}; columns per item: {target} (several small images, or a chunk of one large one)");

@@ -77,6 +77,8 @@ public class CpuKernelAgreementTests
             // Stride 1 with a centred window takes the box-filter path: rows longer than a vector, a 5-wide window, and
             // rows no wider than the window's two halves (every column an edge).
             (6, 23, 3, 1, 1, false), (4, 9, 5, 1, 2, false), (3, 2, 3, 1, 1, false), (2, 1, 3, 1, 1, false),
+            // Planes smaller than a vector, and planes whose rows do not divide it (the forward's flat masked path).
+            (3, 3, 3, 1, 1, false), (6, 6, 3, 1, 1, false), (9, 8, 3, 1, 1, false), (5, 7, 5, 1, 2, false),
             // Horizontal passes sixteen outputs at a time: several vectors and a masked tail, stride 2 and a stride-1
             // window that is not centred.
             (5, 71, 3, 2, 1, false), (4, 40, 3, 2, 1, true), (5, 37, 2, 1, 0, false),
@@ -109,6 +111,37 @@ public class CpuKernelAgreementTests
         {
             KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
         }
+    }
+
+    public static IEnumerable<object[]> ManySmallPlaneCases()
+    {
+        foreach (var b in Backends())
+        {
+            foreach (var kind in new[] { PoolKind.Max, PoolKind.L2 })
+            {
+                foreach (var (h, w) in new[] { (3, 3), (6, 6), (9, 8), (24, 24), (1, 17) })
+                {
+                    foreach (int stride in new[] { 1, 2 }) yield return new object[] { b[0], b[1], kind, h, w, stride };
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// 3×3 pooling with padding 1, stride 1 (a centred box) and 2, over enough planes that work items hold several
+    /// planes each and the batch splits into several items: the flat forward paths' masks and offsets must restart
+    /// with every plane and every item.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ManySmallPlaneCases))]
+    public void Pooling_over_many_small_planes(SimdLevel level, int threads, PoolKind kind, int h, int w, int stride)
+    {
+        int c = 37, n = 3;
+        var g = new PoolGeometry(kind, c, h, w, SpecAnalyzer.OutputSize(h, 3, stride, 1, false), SpecAnalyzer.OutputSize(w, 3, stride, 1, false), 3, 3, stride, stride, 1, 1);
+        using var cpu = new CpuBackend(threads, level);
+        var x = KernelHarness.Random(n * g.InSize, 23);
+        var y = KernelHarness.Random(n * g.OutSize, 24);
+        KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]), what: $"forward {g}");
     }
 
     [Theory]
