@@ -183,6 +183,11 @@ internal static unsafe class Im2Col
         int cols = imgCount * hwCount;
         int inHw = g.InH * g.InW;
         int k = c1 - c0;
+        if (Wide(level) && hwCount < panelWidth && panelWidth <= 64)
+        {
+            PackPointwiseRuns(g, x, img0, imgCount, hw0, hwCount, dst, panelWidth, c0, c1);
+            return;
+        }
         for (int p0 = 0; p0 < cols; p0 += panelWidth)
         {
             int w = Math.Min(panelWidth, cols - p0);
@@ -200,6 +205,60 @@ internal static unsafe class Im2Col
             if (w < panelWidth)
             {
                 for (int row = 0; row < k; row++) Clear(panel + (long)row * panelWidth + w, panelWidth - w);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PackPointwise"/> for maps smaller than a panel (the 3×3, 6×6 and 9×8 layers), where a panel row holds
+    /// runs of several images: the panel's runs are listed once, then every row is written run by run with one masked
+    /// load and store per 16 floats, padding included (a run of a short last panel is followed by zeros).
+    /// </summary>
+    private static void PackPointwiseRuns(in ConvGeometry g, float* x, int img0, int imgCount, int hw0, int hwCount, float* dst, int panelWidth, int c0, int c1)
+    {
+        int cols = imgCount * hwCount;
+        int inHw = g.InH * g.InW;
+        int k = c1 - c0;
+        // Each run: its source offset, its first column in the panel and its length; at most one per column.
+        long* source = stackalloc long[panelWidth + 1];
+        int* first = stackalloc int[panelWidth + 1];
+        int* length = stackalloc int[panelWidth + 1];
+        for (int p0 = 0; p0 < cols; p0 += panelWidth)
+        {
+            int w = Math.Min(panelWidth, cols - p0);
+            float* panel = dst + (long)p0 * k;
+            int runs = 0;
+            for (int j = 0; j < w;)
+            {
+                int col = p0 + j;
+                int run = Math.Min(w - j, hwCount - col % hwCount);
+                source[runs] = (long)(img0 + col / hwCount) * g.InSize + (long)c0 * inHw + hw0 + col % hwCount;
+                first[runs] = j;
+                length[runs] = run;
+                runs++;
+                j += run;
+            }
+            if (w < panelWidth)
+            {
+                // The padding columns: a run of zeros, read from nowhere.
+                source[runs] = -1;
+                first[runs] = w;
+                length[runs] = panelWidth - w;
+                runs++;
+            }
+            for (int ic = 0; ic < k; ic++)
+            {
+                float* row = panel + (long)ic * panelWidth;
+                long plane = (long)ic * inHw;
+                for (int r = 0; r < runs; r++)
+                {
+                    for (int t = 0; t < length[r]; t += 16)
+                    {
+                        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(length[r] - t)).AsSingle();
+                        var v = source[r] < 0 ? Vector512<float>.Zero : Avx512F.MaskLoad(x + source[r] + plane + t, mask, Vector512<float>.Zero);
+                        Avx512F.MaskStore(row + first[r] + t, mask, v);
+                    }
+                }
             }
         }
     }

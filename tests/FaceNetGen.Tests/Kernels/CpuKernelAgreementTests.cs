@@ -23,6 +23,8 @@ public class CpuKernelAgreementTests
         Conv(3, 7, 9, 4, 1, 2, 0),      // strided 1x1
         Conv(4, 12, 17, 5, 3, 3, 1),    // stride 3 (the element-by-element gather)
         Conv(3, 11, 40, 6, 5, 2, 2),    // stride 2 over rows wider than one vector
+        Conv(24, 3, 3, 70, 1, 1, 0),    // pointwise through the GEMM on a tiny map: panels of several images' runs
+        Conv(20, 6, 5, 12, 1, 1, 0),    // the same with runs that straddle panels, and a short last panel
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
@@ -41,6 +43,8 @@ public class CpuKernelAgreementTests
             }
             yield return new object[] { b[0], b[1], 0, 1 };
             yield return new object[] { b[0], b[1], 5, 7 };
+            yield return new object[] { b[0], b[1], 12, 7 };
+            yield return new object[] { b[0], b[1], 13, 5 };
         }
     }
 
