@@ -51,7 +51,9 @@ internal static unsafe class Im2Col
 
         // One segment per (image, output row): where its first column reads in the padded input, for kernel tap (0, 0, 0)
         // of channel 0, and how many columns it has. Segments follow the column order, so they fill the row in turn.
-        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, segments);
+        // The padded copy is channel-major (channel, image, row, column): a row of the matrix reads one channel of every
+        // image, which then lie side by side, and the kernel taps of one channel (consecutive rows) reuse them from L1.
+        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, plane, segments);
 
         // Rows are built a block at a time and then written panel by panel, so that each panel receives one contiguous
         // burst per block: row-at-a-time writes hit every panel at the same offset, whose addresses often share their
@@ -64,7 +66,7 @@ internal static unsafe class Im2Col
             {
                 int row = rowStart + r0 + b;
                 int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, ic = row / (g.KernelW * g.KernelH);
-                float* tap = pad + ic * plane + (long)kh * wp + kw;
+                float* tap = pad + (long)ic * imgCount * plane + (long)kh * wp + kw;
                 float* d = line + (long)b * pitch;
                 for (int sIndex = 0; sIndex < count; sIndex++)
                 {
@@ -86,7 +88,7 @@ internal static unsafe class Im2Col
         }
     }
 
-    /// <summary>pad[i, c, r, col] = x[img0 + i, c, ih0 + r, col - PadW] for channels [c0, c1), zero outside the image.</summary>
+    /// <summary>pad[c, i, r, col] = x[img0 + i, c, ih0 + r, col - PadW] for channels [c0, c1), zero outside the image.</summary>
     private static void Pad(in ConvGeometry g, float* x, int img0, int imgCount, int ih0, int rows, int wp, float* padAll, SimdLevel level, int c0, int c1)
     {
         int inHw = g.InH * g.InW;
@@ -98,7 +100,7 @@ internal static unsafe class Im2Col
             float* image = x + (long)(img0 + i) * g.InSize;
             for (int c = c0; c < c1; c++)
             {
-                float* pad = padAll + ((long)i * g.InC + c) * plane;
+                float* pad = padAll + ((long)c * imgCount + i) * plane;
                 for (int r = 0; r < rows; r++, pad += wp)
                 {
                     int ih = ih0 + r;
@@ -277,7 +279,7 @@ internal static unsafe class Im2Col
         float* pad = work.Ensure(padFloats + Slack + 2L * maxSegments);
         int* segments = (int*)(pad + padFloats + Slack);
         new Span<float>(pad, (int)(padFloats + Slack)).Clear();
-        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, segments);
+        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, g.InC * plane, segments);
 
         for (int row = 0; row < k; row++)
         {
@@ -333,7 +335,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>The (image, output row) runs of a column range, in column order: source offset for tap (0, 0, 0) and length.</summary>
-    private static int Segments(in ConvGeometry g, int imgCount, int hw0, int hwCount, int ohFirst, int ohLast, int wp, long plane, int* segments)
+    private static int Segments(in ConvGeometry g, int imgCount, int hw0, int hwCount, int ohFirst, int ohLast, int wp, long plane, long imageStride, int* segments)
     {
         int count = 0;
         for (int i = 0; i < imgCount; i++)
@@ -343,7 +345,7 @@ internal static unsafe class Im2Col
                 int owStart = Math.Max(0, hw0 - oh * g.OutW);
                 int owEnd = Math.Min(g.OutW, hw0 + hwCount - oh * g.OutW);
                 if (owEnd <= owStart) continue;
-                segments[2 * count] = (int)((long)i * g.InC * plane + (long)(oh - ohFirst) * g.StrideH * wp + owStart * g.StrideW);
+                segments[2 * count] = (int)(i * imageStride + (long)(oh - ohFirst) * g.StrideH * wp + owStart * g.StrideW);
                 segments[2 * count + 1] = owEnd - owStart;
                 count++;
             }
