@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FaceNetGen.Backends.Cpu;
 
@@ -41,6 +44,11 @@ public sealed unsafe partial class CpuBackend
             int hw = g.H * g.W;
             long offset = (long)index * g.Length;
             var s = owner.Scratch(worker);
+            if (!_backward && g.Beta == 0.75f && Im2Col.Wide(owner.Simd))
+            {
+                ForwardFused(g, _x + offset, _y + offset, s.Tmp.Ensure(hw + 16L));
+                return;
+            }
             // scale: S_c for every channel; row: one pixel row of temporaries; t: dy·y/S for backward.
             float* scale = s.Col.Ensure(g.Length);
             float* row = s.Tmp.Ensure(3L * hw);
@@ -91,6 +99,72 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Multiply(xc, window, tmp);
                 TensorPrimitives.MultiplyAdd(tmp, coefficient, dxc, dxc);
             }
+        }
+
+        /// <summary>
+        /// The forward pass of one image in a single sweep over its channels, sixteen pixels at a time: the window's sum
+        /// of squares slides (plus the entering channel's square, minus the leaving one's), and y = x·S^-0.75 with
+        /// S^-0.75 = t²·t^-½ for t = S^-½, both reciprocal square roots from the 14-bit estimate and one Newton step
+        /// (relative error about 1e-7, against about 10 passes of vector calls per channel before).
+        /// </summary>
+        private static void ForwardFused(in LrnGeometry g, float* x, float* y, float* window)
+        {
+            int hw = g.H * g.W;
+            int half = (g.Size - 1) / 2;
+            var a = Vector512.Create(g.Alpha / g.Size);
+            var k = Vector512.Create(g.K);
+            new Span<float>(window, hw + 16).Clear();
+            for (int j = 0; j < Math.Min(g.C, half); j++)
+            {
+                float* xj = x + (long)j * hw;
+                for (int p = 0; p < hw; p += 16)
+                {
+                    var v = Load(xj + p, hw - p);
+                    Vector512.FusedMultiplyAdd(v, v, Vector512.Load(window + p)).Store(window + p);
+                }
+            }
+            for (int c = 0; c < g.C; c++)
+            {
+                int enter = c + half, leave = c - half - 1;
+                float* xe = enter < g.C ? x + (long)enter * hw : null;
+                float* xl = leave >= 0 ? x + (long)leave * hw : null;
+                float* xc = x + (long)c * hw, yc = y + (long)c * hw;
+                for (int p = 0; p < hw; p += 16)
+                {
+                    var w = Vector512.Load(window + p);
+                    if (xe != null)
+                    {
+                        var v = Load(xe + p, hw - p);
+                        w = Vector512.FusedMultiplyAdd(v, v, w);
+                    }
+                    if (xl != null)
+                    {
+                        var v = Load(xl + p, hw - p);
+                        w -= v * v;
+                    }
+                    // Sliding sums of squares can drift below zero by rounding; the true sum never is.
+                    w = Vector512.Max(w, Vector512<float>.Zero);
+                    w.Store(window + p);
+                    var t = ReciprocalSqrt(Vector512.FusedMultiplyAdd(w, a, k));
+                    var f = t * t * ReciprocalSqrt(t);
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(hw - p)).AsSingle();
+                    Avx512F.MaskStore(yc + p, mask, Load(xc + p, hw - p) * f);
+                }
+            }
+        }
+
+        /// <summary>The floats at p, those past <paramref name="left"/> read as zero (and not read).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Load(float* p, int left) =>
+            left >= 16 ? Vector512.Load(p) : Avx512F.MaskLoad(p, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle(), Vector512<float>.Zero);
+
+        /// <summary>1/√v for v &gt; 0: the 14-bit estimate refined by one Newton step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> ReciprocalSqrt(Vector512<float> v)
+        {
+            var r = Avx512F.ReciprocalSqrt14(v);
+            // r·(1.5 − 0.5·v·r²)
+            return r * Vector512.FusedMultiplyAdd(Vector512.Create(-0.5f) * v, r * r, Vector512.Create(1.5f));
         }
 
         /// <summary>scale[c] = k + α/size · Σ_{j∈win(c)} x_j².</summary>

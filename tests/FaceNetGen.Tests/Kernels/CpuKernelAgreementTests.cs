@@ -264,7 +264,8 @@ public class CpuKernelAgreementTests
     public void Local_response_normalisation(SimdLevel level, int threads)
     {
         using var cpu = new CpuBackend(threads, level);
-        foreach (var g in new[] { new LrnGeometry(7, 5, 3, 5, 1e-4f, 0.75f, 1f), new LrnGeometry(4, 3, 3, 3, 0.5f, 0.6f, 2f), new LrnGeometry(2, 9, 1, 5, 2f, 0.75f, 1f) })
+        foreach (var g in new[] { new LrnGeometry(7, 5, 3, 5, 1e-4f, 0.75f, 1f), new LrnGeometry(4, 3, 3, 3, 0.5f, 0.6f, 2f), new LrnGeometry(2, 9, 1, 5, 2f, 0.75f, 1f),
+            new LrnGeometry(9, 7, 5, 5, 1e-4f, 0.75f, 1f), new LrnGeometry(6, 4, 8, 3, 0.5f, 0.75f, 2f) })
         {
             int n = 3;
             var x = KernelHarness.Random(n * g.Length, 30, 3f);
