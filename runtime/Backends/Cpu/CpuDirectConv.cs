@@ -81,8 +81,17 @@ public sealed unsafe partial class CpuBackend
             bool relu = _relu;
             int tiles = (g.OutW + 15) / 16;
             // Padded column ox·stride + kx is phase kx mod stride, element ox + kx / stride.
-            int* tapOffset = stackalloc int[g.KernelW];
-            for (int kx = 0; kx < g.KernelW; kx++) tapOffset[kx] = kx % stride * _phaseLength + kx / stride;
+            // Every tap (c, ky, kx) in weight order, as its offset from the band's first prepared row: one flat loop
+            // of loads and multiply-adds, with no index arithmetic in it.
+            int taps = g.InC * g.KernelH * g.KernelW;
+            int* tapOffset = stackalloc int[taps];
+            for (int c = 0, t = 0; c < g.InC; c++)
+            {
+                for (int ky = 0; ky < g.KernelH; ky++)
+                {
+                    for (int kx = 0; kx < g.KernelW; kx++, t++) tapOffset[t] = (int)((c * rows + ky) * rowFloats) + kx % stride * _phaseLength + kx / stride;
+                }
+            }
             for (int c = 0; c < g.InC; c++)
             {
                 for (int r = 0; r < rows; r++)
@@ -121,32 +130,27 @@ public sealed unsafe partial class CpuBackend
                         Vector512<float> a14 = default;
                         Vector512<float> a15 = default;
                         float* wp = _wt + oc0;
-                        for (int c = 0; c < g.InC; c++)
+                        float* at = band + ox;
+                        int outC = g.OutC;
+                        for (int tap = 0; tap < taps; tap++, wp += outC)
                         {
-                            for (int ky = 0; ky < g.KernelH; ky++)
-                            {
-                                float* rowPhases = band + (c * rows + ky) * rowFloats + ox;
-                                for (int kx = 0; kx < g.KernelW; kx++, wp += g.OutC)
-                                {
-                                    var v = Vector512.Load(rowPhases + tapOffset[kx]);
-                                    a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[0]), a0);
-                                    a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[1]), a1);
-                                    a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[2]), a2);
-                                    a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[3]), a3);
-                                    a4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[4]), a4);
-                                    a5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[5]), a5);
-                                    a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[6]), a6);
-                                    a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[7]), a7);
-                                    a8 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[8]), a8);
-                                    a9 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[9]), a9);
-                                    a10 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[10]), a10);
-                                    a11 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[11]), a11);
-                                    a12 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[12]), a12);
-                                    a13 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[13]), a13);
-                                    a14 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[14]), a14);
-                                    a15 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[15]), a15);
-                                }
-                            }
+                            var v = Vector512.Load(at + tapOffset[tap]);
+                            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[0]), a0);
+                            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[1]), a1);
+                            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[2]), a2);
+                            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[3]), a3);
+                            a4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[4]), a4);
+                            a5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[5]), a5);
+                            a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[6]), a6);
+                            a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[7]), a7);
+                            a8 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[8]), a8);
+                            a9 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[9]), a9);
+                            a10 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[10]), a10);
+                            a11 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[11]), a11);
+                            a12 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[12]), a12);
+                            a13 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[13]), a13);
+                            a14 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[14]), a14);
+                            a15 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[15]), a15);
                         }
                         float* yp = _y + (long)img * g.OutSize + (long)oc0 * plane + (long)oy * g.OutW + ox;
                         Store(yp + 0L * plane, a0, bias[0], relu, mask, full);
