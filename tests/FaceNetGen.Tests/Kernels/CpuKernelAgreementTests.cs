@@ -86,6 +86,8 @@ public class CpuKernelAgreementTests
             // Horizontal passes sixteen outputs at a time: several vectors and a masked tail, stride 2 and a stride-1
             // window that is not centred.
             (5, 71, 3, 2, 1, false), (4, 40, 3, 2, 1, true), (5, 37, 2, 1, 0, false),
+            // Stride-2 rows of exactly one and two vectors: the last output's right tap lies past the last vector.
+            (5, 32, 3, 2, 1, false), (3, 64, 3, 2, 1, false),
         };
         foreach (var b in Backends())
         {
