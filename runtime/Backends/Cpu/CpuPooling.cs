@@ -621,6 +621,10 @@ public sealed unsafe partial class CpuBackend
             {
                 MaxBackwardStride2(g, y, dy, xp, dxp, pitch);
             }
+            else if (g.StrideW == 1 && g.KernelW == 3)
+            {
+                MaxBackwardStride1(g, y, dy, xp, dxp, pitch);
+            }
             else
             {
                 MaxBackwardTaps(g, y, dy, xp, dxp, pitch, even, spreadLow, spreadHigh);
@@ -682,6 +686,66 @@ public sealed unsafe partial class CpuBackend
                 {
                     // The last output's tap 2 falls past the last full vector: column 2·OutW.
                     for (int h = hs; h < he; h++) dxp[(long)h * pitch + 2L * g.OutW] += carries[h - hs].GetElement(15);
+                }
+            }
+        }
+
+        /// <summary>
+        /// The 3-wide, stride-1 window, as <see cref="MaxBackwardStride2"/>: per output vector and window row, output j's
+        /// taps reach columns j, j + 1 and j + 2, so the three taps' gradients are summed in registers (the two shifted
+        /// ones carrying their last lanes into the next vector) and added with one read-modify-write per 16 columns.
+        /// </summary>
+        private static void MaxBackwardStride1(in PoolGeometry g, float* y, float* dy, float* xp, float* dxp, int pitch)
+        {
+            var shift1 = Vector512.Create(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+            var shift2 = Vector512.Create(14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29);
+            var carries1 = stackalloc Vector512<float>[g.KernelH];
+            var carries2 = stackalloc Vector512<float>[g.KernelH];
+            // The last vector's shifted taps spill into the next 16 columns when it has 15 or 16 outputs.
+            int rest = g.OutW % 16;
+            bool flush = rest == 0 || rest == 15;
+            int end = Gemm.RoundUp(g.OutW, 16);
+            for (int oh = 0; oh < g.OutH; oh++)
+            {
+                int h0 = oh * g.StrideH - g.PadH;
+                int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KernelH, g.InH);
+                for (int r = 0; r < he - hs; r++) carries1[r] = carries2[r] = Vector512<float>.Zero;
+                for (int t = 0; t < g.OutW; t += 16)
+                {
+                    var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.OutW - t)).AsSingle();
+                    var target = Avx512F.MaskLoad(y + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
+                    var grad = Avx512F.MaskLoad(dy + (long)oh * g.OutW + t, valid, Vector512<float>.Zero);
+                    var open = valid;
+                    for (int h = hs; h < he; h++)
+                    {
+                        float* s = xp + (long)h * pitch + t;
+                        // Taps in window order: the first input equal to the output takes its gradient.
+                        var hit = Vector512.Equals(Vector512.Load(s), target) & open;
+                        open = Vector512.AndNot(open, hit);
+                        var add0 = grad & hit;
+                        hit = Vector512.Equals(Vector512.Load(s + 1), target) & open;
+                        open = Vector512.AndNot(open, hit);
+                        var add1 = grad & hit;
+                        hit = Vector512.Equals(Vector512.Load(s + 2), target) & open;
+                        open = Vector512.AndNot(open, hit);
+                        var add2 = grad & hit;
+                        int r = h - hs;
+                        var sum = add0 + Avx512F.PermuteVar16x32x2(carries1[r], shift1, add1) + Avx512F.PermuteVar16x32x2(carries2[r], shift2, add2);
+                        carries1[r] = add1;
+                        carries2[r] = add2;
+                        float* d = dxp + (long)h * pitch + t;
+                        (Vector512.Load(d) + sum).Store(d);
+                    }
+                }
+                if (flush)
+                {
+                    for (int h = hs; h < he; h++)
+                    {
+                        int r = h - hs;
+                        var sum = Avx512F.PermuteVar16x32x2(carries1[r], shift1, Vector512<float>.Zero) + Avx512F.PermuteVar16x32x2(carries2[r], shift2, Vector512<float>.Zero);
+                        float* d = dxp + (long)h * pitch + end;
+                        (Vector512.Load(d) + sum).Store(d);
+                    }
                 }
             }
         }

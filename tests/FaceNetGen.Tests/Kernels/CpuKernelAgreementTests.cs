@@ -88,6 +88,8 @@ public class CpuKernelAgreementTests
             (5, 71, 3, 2, 1, false), (4, 40, 3, 2, 1, true), (5, 37, 2, 1, 0, false),
             // Stride-2 rows of exactly one and two vectors: the last output's right tap lies past the last vector.
             (5, 32, 3, 2, 1, false), (3, 64, 3, 2, 1, false),
+            // Stride-1 rows of 16, 31 and 16 outputs: the shifted taps of the last vector spill into the next 16 columns.
+            (4, 16, 3, 1, 1, false), (3, 31, 3, 1, 1, false), (4, 18, 3, 1, 0, false),
         };
         foreach (var b in Backends())
         {
