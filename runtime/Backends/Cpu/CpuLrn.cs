@@ -44,9 +44,10 @@ public sealed unsafe partial class CpuBackend
             int hw = g.H * g.W;
             long offset = (long)index * g.Length;
             var s = owner.Scratch(worker);
-            if (!_backward && g.Beta == 0.75f && Im2Col.Wide(owner.Simd))
+            if (g.Beta == 0.75f && Im2Col.Wide(owner.Simd))
             {
-                ForwardFused(g, _x + offset, _y + offset, s.Tmp.Ensure(hw + 16L));
+                if (!_backward) ForwardFused(g, _x + offset, _y + offset, s.Tmp.Ensure(hw + 16L));
+                else BackwardFused(g, _x + offset, _y + offset, _dy + offset, _dx + offset, _accumulate, s.Col.Ensure(g.Length + 16L), s.Pack.Ensure(g.Length + 16L), s.Tmp.Ensure(2L * (hw + 16)));
                 return;
             }
             // scale: S_c for every channel; row: one pixel row of temporaries; t: dy·y/S for backward.
@@ -113,16 +114,7 @@ public sealed unsafe partial class CpuBackend
             int half = (g.Size - 1) / 2;
             var a = Vector512.Create(g.Alpha / g.Size);
             var k = Vector512.Create(g.K);
-            new Span<float>(window, hw + 16).Clear();
-            for (int j = 0; j < Math.Min(g.C, half); j++)
-            {
-                float* xj = x + (long)j * hw;
-                for (int p = 0; p < hw; p += 16)
-                {
-                    var v = Load(xj + p, hw - p);
-                    Vector512.FusedMultiplyAdd(v, v, Vector512.Load(window + p)).Store(window + p);
-                }
-            }
+            StartSquares(x, window, hw, Math.Min(g.C, half));
             for (int c = 0; c < g.C; c++)
             {
                 int enter = c + half, leave = c - half - 1;
@@ -131,26 +123,104 @@ public sealed unsafe partial class CpuBackend
                 float* xc = x + (long)c * hw, yc = y + (long)c * hw;
                 for (int p = 0; p < hw; p += 16)
                 {
-                    var w = Vector512.Load(window + p);
-                    if (xe != null)
-                    {
-                        var v = Load(xe + p, hw - p);
-                        w = Vector512.FusedMultiplyAdd(v, v, w);
-                    }
-                    if (xl != null)
-                    {
-                        var v = Load(xl + p, hw - p);
-                        w -= v * v;
-                    }
-                    // Sliding sums of squares can drift below zero by rounding; the true sum never is.
-                    w = Vector512.Max(w, Vector512<float>.Zero);
-                    w.Store(window + p);
+                    var w = SlideSquares(window, xe, xl, p, hw - p);
                     var t = ReciprocalSqrt(Vector512.FusedMultiplyAdd(w, a, k));
                     var f = t * t * ReciprocalSqrt(t);
                     var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(hw - p)).AsSingle();
                     Avx512F.MaskStore(yc + p, mask, Load(xc + p, hw - p) * f);
                 }
             }
+        }
+
+        /// <summary>
+        /// The backward pass of one image in two sweeps over its channels, sixteen pixels at a time: the first slides the
+        /// window of squares to get S_c and t_c = dy_c·y_c/S_c, the second slides the window of t and writes
+        /// dx_c = dy_c·S_c^-0.75 − (2αβ/size)·x_c·Σ_{j∈win(c)} t_j (S^-0.75 as in <see cref="ForwardFused"/>).
+        /// </summary>
+        private static void BackwardFused(in LrnGeometry g, float* x, float* y, float* dy, float* dx, bool accumulate, float* scale, float* t, float* windows)
+        {
+            int hw = g.H * g.W;
+            int half = (g.Size - 1) / 2;
+            var a = Vector512.Create(g.Alpha / g.Size);
+            var k = Vector512.Create(g.K);
+            var coefficient = Vector512.Create(-2f * g.Alpha * g.Beta / g.Size);
+            float* window = windows, tWindow = windows + hw + 16;
+            StartSquares(x, window, hw, Math.Min(g.C, half));
+            new Span<float>(tWindow, hw + 16).Clear();
+            for (int c = 0; c < g.C; c++)
+            {
+                int enter = c + half, leave = c - half - 1;
+                float* xe = enter < g.C ? x + (long)enter * hw : null;
+                float* xl = leave >= 0 ? x + (long)leave * hw : null;
+                long o = (long)c * hw;
+                for (int p = 0; p < hw; p += 16)
+                {
+                    var sc = Vector512.FusedMultiplyAdd(SlideSquares(window, xe, xl, p, hw - p), a, k);
+                    sc.Store(scale + o + p);
+                    (Load(dy + o + p, hw - p) * Load(y + o + p, hw - p) / sc).Store(t + o + p);
+                }
+            }
+            for (int j = 0; j < Math.Min(g.C, half); j++)
+            {
+                for (int p = 0; p < hw; p += 16) (Vector512.Load(tWindow + p) + Load(t + (long)j * hw + p, hw - p)).Store(tWindow + p);
+            }
+            for (int c = 0; c < g.C; c++)
+            {
+                int enter = c + half, leave = c - half - 1;
+                long o = (long)c * hw;
+                for (int p = 0; p < hw; p += 16)
+                {
+                    var w = Vector512.Load(tWindow + p);
+                    if (enter < g.C) w += Load(t + (long)enter * hw + p, hw - p);
+                    if (leave >= 0) w -= Load(t + (long)leave * hw + p, hw - p);
+                    w.Store(tWindow + p);
+                    var r = ReciprocalSqrt(Vector512.Load(scale + o + p));
+                    var grad = Load(dy + o + p, hw - p) * (r * r * ReciprocalSqrt(r));
+                    grad = Vector512.FusedMultiplyAdd(coefficient * Load(x + o + p, hw - p), w, grad);
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(hw - p)).AsSingle();
+                    if (accumulate) grad += Load(dx + o + p, hw - p);
+                    Avx512F.MaskStore(dx + o + p, mask, grad);
+                }
+            }
+        }
+
+        /// <summary>window = Σ x_j² over the first <paramref name="channels"/> channels (the part of channel 0's window past itself).</summary>
+        private static void StartSquares(float* x, float* window, int hw, int channels)
+        {
+            new Span<float>(window, hw + 16).Clear();
+            for (int j = 0; j < channels; j++)
+            {
+                float* xj = x + (long)j * hw;
+                for (int p = 0; p < hw; p += 16)
+                {
+                    var v = Load(xj + p, hw - p);
+                    Vector512.FusedMultiplyAdd(v, v, Vector512.Load(window + p)).Store(window + p);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Slides the window of squares at pixels p … p + 15 on by one channel (plus the entering channel's square,
+        /// minus the leaving one's, either null past the ends) and returns it.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> SlideSquares(float* window, float* entering, float* leaving, int p, int left)
+        {
+            var w = Vector512.Load(window + p);
+            if (entering != null)
+            {
+                var v = Load(entering + p, left);
+                w = Vector512.FusedMultiplyAdd(v, v, w);
+            }
+            if (leaving != null)
+            {
+                var v = Load(leaving + p, left);
+                w -= v * v;
+            }
+            // Sliding sums of squares can drift below zero by rounding; the true sum never is.
+            w = Vector512.Max(w, Vector512<float>.Zero);
+            w.Store(window + p);
+            return w;
         }
 
         /// <summary>The floats at p, those past <paramref name="left"/> read as zero (and not read).</summary>
