@@ -54,6 +54,11 @@ public sealed unsafe partial class CpuBackend
             if (flat) floats = Math.Max(floats, FlatFloats(g, count));
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
+            if (!_backward && TakesHalving(g) && Im2Col.Wide(owner.Simd))
+            {
+                Halve(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * g.InW + 64 + g.OutW));
+                return;
+            }
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
             if (box)
             {
@@ -338,6 +343,75 @@ public sealed unsafe partial class CpuBackend
                     }
                     for (int w = ws; w < we; w++) t[w] += weight;
                 }
+            }
+        }
+
+        /// <summary>
+        /// Whether a forward pooling halves an even-sized map with the 3×3 stride-2 window and padding 1 (every stride-2
+        /// max pooling of NN1–NN4): OutH = InH / 2 and OutW = InW / 2, and only the first row and column of windows
+        /// reach into the padding.
+        /// </summary>
+        private static bool TakesHalving(in PoolGeometry g) =>
+            g.Kind != PoolKind.Average && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 1 && g.PadW == 1
+            && g.InH % 2 == 0 && g.InW % 2 == 0 && g.OutH == g.InH / 2 && g.OutW == g.InW / 2;
+
+        /// <summary>
+        /// <see cref="TakesHalving"/> poolings over a block of whole planes. Vertically, output row oh reduces input rows
+        /// 2oh − 1 … 2oh + 1 into v (max, or sum of squares), row by row with masked vector ops. Horizontally, v is
+        /// one flat run of rows of even width, so output column q of the whole block reads v[2q − 1], v[2q] and v[2q + 1]
+        /// whatever its row: the odd and even elements of two loads, the left tap masked off where q starts a row. The
+        /// outputs come out in y's order, with no per-plane or per-row set-up.
+        /// </summary>
+        private static void Halve(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
+        {
+            bool max = g.Kind == PoolKind.Max;
+            int width = g.InW, outW = g.OutW, rows = planes * g.OutH;
+            var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
+            // v, with 16 floats of identity before it (the left tap of the very first output) and after it.
+            float* v = scratch + 16;
+            identity.Store(scratch);
+            for (int s = 0; s < rows; s++)
+            {
+                int oh = s % g.OutH;
+                float* row = x + ((long)(s / g.OutH) * g.InH + 2 * oh) * width;
+                float* dst = v + (long)s * width;
+                for (int w = 0; w < width; w += 16)
+                {
+                    var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - w)).AsSingle();
+                    var a = Avx512F.MaskLoad(row + w, live, identity);
+                    var b = Avx512F.MaskLoad(row + width + w, live, identity);
+                    var acc = max ? Vector512.Max(a, b) : Vector512.FusedMultiplyAdd(a, a, b * b);
+                    if (oh > 0)
+                    {
+                        var c = Avx512F.MaskLoad(row - width + w, live, identity);
+                        acc = max ? Vector512.Max(acc, c) : Vector512.FusedMultiplyAdd(c, c, acc);
+                    }
+                    // Rows are written in order: a store past this row's end is overwritten by the next row.
+                    acc.Store(dst + w);
+                }
+            }
+            long length = (long)rows * width, outputs = length / 2;
+            identity.Store(v + length);
+            // firsts[j]: whether output column j mod outW starts a row (its left tap is padding), for any 16 from a phase.
+            int* firsts = (int*)(v + length + 16);
+            for (int j = 0; j < outW + 16; j++) firsts[j] = j % outW == 0 ? -1 : 0;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            var lane = Vector512<int>.Indices;
+            for (long q = 0, phase = 0; q < outputs; q += 16)
+            {
+                float* at = v + 2 * q;
+                var lo = Vector512.Load(at);
+                var hi = Vector512.Load(at + 16);
+                var centre = Avx512F.PermuteVar16x32x2(lo, even, hi);
+                var right = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+                var left = Avx512F.PermuteVar16x32x2(Vector512.Load(at - 2), odd, Vector512.Load(at + 14));
+                left = Vector512.ConditionalSelect(Vector512.Load(firsts + phase).AsSingle(), identity, left);
+                phase += 16;
+                while (phase >= outW) phase -= outW;
+                var acc = max ? Vector512.Max(Vector512.Max(centre, right), left) : Vector512.Sqrt(centre + right + left);
+                var keep = Vector512.LessThan(lane, Vector512.Create((int)Math.Min(16, outputs - q))).AsSingle();
+                Avx512F.MaskStore(y + q, keep, acc);
             }
         }
 
