@@ -56,7 +56,7 @@ public sealed unsafe partial class CpuBackend
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
             if (!_backward && TakesHalving(g) && Im2Col.Wide(owner.Simd))
             {
-                Halve(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * g.InW + 64 + g.OutW));
+                Halve(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * (g.InW + 1) + 64 + g.OutW));
                 return;
             }
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
@@ -347,25 +347,26 @@ public sealed unsafe partial class CpuBackend
         }
 
         /// <summary>
-        /// Whether a forward pooling halves an even-sized map with the 3×3 stride-2 window and padding 1 (every stride-2
-        /// max pooling of NN1–NN4): OutH = InH / 2 and OutW = InW / 2, and only the first row and column of windows
-        /// reach into the padding.
+        /// Whether a forward pooling halves a map with the 3×3 stride-2 window and padding 1 (every stride-2 max pooling
+        /// of the models): OutH = ⌈InH / 2⌉ and OutW = ⌈InW / 2⌉, so that only the first row and column of windows, and
+        /// the last of an odd size, reach into the padding.
         /// </summary>
         private static bool TakesHalving(in PoolGeometry g) =>
             g.Kind != PoolKind.Average && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 1 && g.PadW == 1
-            && g.InH % 2 == 0 && g.InW % 2 == 0 && g.OutH == g.InH / 2 && g.OutW == g.InW / 2;
+            && g.OutH == (g.InH + 1) / 2 && g.OutW == (g.InW + 1) / 2;
 
         /// <summary>
         /// <see cref="TakesHalving"/> poolings over a block of whole planes. Vertically, output row oh reduces input rows
-        /// 2oh − 1 … 2oh + 1 into v (max, or sum of squares), row by row with masked vector ops. Horizontally, v is
-        /// one flat run of rows of even width, so output column q of the whole block reads v[2q − 1], v[2q] and v[2q + 1]
+        /// 2oh − 1 … 2oh + 1 into v (max, or sum of squares), row by row with masked vector ops; v's rows have an even
+        /// pitch (an odd width gets one column of identity, the right padding). Horizontally, v is then one flat run of
+        /// rows, so output column q of the whole block reads v[2q − 1], v[2q] and v[2q + 1]
         /// whatever its row: the odd and even elements of two loads, the left tap masked off where q starts a row. The
         /// outputs come out in y's order, with no per-plane or per-row set-up.
         /// </summary>
         private static void Halve(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
         {
             bool max = g.Kind == PoolKind.Max;
-            int width = g.InW, outW = g.OutW, rows = planes * g.OutH;
+            int width = g.InW, pitch = width + (width & 1), outW = g.OutW, rows = planes * g.OutH;
             var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
             // v, with 16 floats of identity before it (the left tap of the very first output) and after it.
             float* v = scratch + 16;
@@ -374,13 +375,19 @@ public sealed unsafe partial class CpuBackend
             {
                 int oh = s % g.OutH;
                 float* row = x + ((long)(s / g.OutH) * g.InH + 2 * oh) * width;
-                float* dst = v + (long)s * width;
-                for (int w = 0; w < width; w += 16)
+                float* dst = v + (long)s * pitch;
+                bool below = 2 * oh + 1 < g.InH;
+                for (int w = 0; w < pitch; w += 16)
                 {
+                    // Lanes past the row read nothing and hold the identity, which also fills an odd row's extra column.
                     var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - w)).AsSingle();
                     var a = Avx512F.MaskLoad(row + w, live, identity);
-                    var b = Avx512F.MaskLoad(row + width + w, live, identity);
-                    var acc = max ? Vector512.Max(a, b) : Vector512.FusedMultiplyAdd(a, a, b * b);
+                    var acc = max ? a : a * a;
+                    if (below)
+                    {
+                        var b = Avx512F.MaskLoad(row + width + w, live, identity);
+                        acc = max ? Vector512.Max(acc, b) : Vector512.FusedMultiplyAdd(b, b, acc);
+                    }
                     if (oh > 0)
                     {
                         var c = Avx512F.MaskLoad(row - width + w, live, identity);
@@ -390,7 +397,7 @@ public sealed unsafe partial class CpuBackend
                     acc.Store(dst + w);
                 }
             }
-            long length = (long)rows * width, outputs = length / 2;
+            long length = (long)rows * pitch, outputs = length / 2;
             identity.Store(v + length);
             // firsts[j]: whether output column j mod outW starts a row (its left tap is padding), for any 16 from a phase.
             int* firsts = (int*)(v + length + 16);
