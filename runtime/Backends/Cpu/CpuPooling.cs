@@ -54,6 +54,13 @@ public sealed unsafe partial class CpuBackend
             if (flat) floats = Math.Max(floats, FlatFloats(g, count));
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
+            if (_backward && g.Kind == PoolKind.Max && TakesHalving(g) && Im2Col.Wide(owner.Simd))
+            {
+                float* dx = _dx + (long)first * inPlane;
+                if (!_accumulate) new Span<float>(dx, count * inPlane).Clear();
+                MaxBackwardHalving(g, _x + (long)first * inPlane, _y + (long)first * outPlane, _dy + (long)first * outPlane, dx, count);
+                return;
+            }
             if (!_backward && TakesHalving(g) && Im2Col.Wide(owner.Simd))
             {
                 Halve(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * (g.InW + 1) + 64 + g.OutW));
@@ -419,6 +426,86 @@ public sealed unsafe partial class CpuBackend
                 var acc = max ? Vector512.Max(Vector512.Max(centre, right), left) : Vector512.Sqrt(centre + right + left);
                 var keep = Vector512.LessThan(lane, Vector512.Create((int)Math.Min(16, outputs - q))).AsSingle();
                 Avx512F.MaskStore(y + q, keep, acc);
+            }
+        }
+
+        /// <summary>
+        /// Max backward of <see cref="TakesHalving"/> poolings straight on x and dx, output row by output row over a
+        /// block of planes: no padded copies of each plane. For each window row, the taps are the odd and even elements
+        /// of two masked loads (left tap masked off in column 0, right tap past the row's end), hits are taken in window
+        /// order, and the three taps' gradients are combined in registers into the 32 columns from 2t − 1 (odd columns:
+        /// left tap of output j and right tap of output j − 1, carried between vectors; even columns: centre taps) and
+        /// added with masked read-modify-writes that stay inside the row.
+        /// </summary>
+        private static void MaxBackwardHalving(in PoolGeometry g, float* x, float* y, float* dy, float* dx, int planes)
+        {
+            int width = g.InW, outW = g.OutW;
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+            var shiftUp = Vector512.Create(15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
+            var shiftDown = Vector512.Create(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+            var interleaveLow = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            var interleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            var lane = Vector512<int>.Indices;
+            var nan = Vector512.Create(float.NaN);
+            var carries = stackalloc Vector512<float>[3];
+            for (int p = 0; p < planes; p++)
+            {
+                float* xPlane = x + (long)p * g.InH * width, dxPlane = dx + (long)p * g.InH * width;
+                for (int oh = 0; oh < g.OutH; oh++)
+                {
+                    int hs = Math.Max(2 * oh - 1, 0), he = Math.Min(2 * oh + 2, g.InH);
+                    carries[0] = carries[1] = carries[2] = Vector512<float>.Zero;
+                    float* yRow = y + ((long)p * g.OutH + oh) * outW, dyRow = dy + ((long)p * g.OutH + oh) * outW;
+                    for (int t = 0; t < outW; t += 16)
+                    {
+                        var valid = Vector512.LessThan(lane, Vector512.Create(outW - t)).AsSingle();
+                        var target = Avx512F.MaskLoad(yRow + t, valid, Vector512<float>.Zero);
+                        var grad = Avx512F.MaskLoad(dyRow + t, valid, Vector512<float>.Zero);
+                        var open = valid;
+                        // Columns 2t − 1 + i (i < 32) that lie in the row: masks for the loads and stores from 2t − 1 and 2t + 15.
+                        var low = (Vector512.GreaterThanOrEqual(lane + Vector512.Create(2 * t - 1), Vector512<int>.Zero) & Vector512.LessThan(lane + Vector512.Create(2 * t - 1), Vector512.Create(width))).AsSingle();
+                        var high = Vector512.LessThan(lane + Vector512.Create(2 * t + 15), Vector512.Create(width)).AsSingle();
+                        for (int h = hs; h < he; h++)
+                        {
+                            float* at = xPlane + (long)h * width + 2 * t - 1;
+                            // Outside the row, NaN: equal to nothing, so a clipped tap never takes the gradient.
+                            var a = Avx512F.MaskLoad(at, low, nan);
+                            var b = Avx512F.MaskLoad(at + 16, high, nan);
+                            var left = Avx512F.PermuteVar16x32x2(a, even, b);
+                            var centre = Avx512F.PermuteVar16x32x2(a, odd, b);
+                            // Output j's right tap is output j + 1's left one; the last vector lane's is column 2t + 31.
+                            var next = Avx512F.MaskLoad(at + 32, (Vector512.Equals(lane, Vector512<int>.Zero) & Vector512.LessThan(Vector512.Create(2 * t + 31), Vector512.Create(width))).AsSingle(), nan);
+                            var right = Avx512F.PermuteVar16x32x2(left, shiftDown, next);
+                            var hit = Vector512.Equals(left, target) & open;
+                            open = Vector512.AndNot(open, hit);
+                            var addLeft = grad & hit;
+                            hit = Vector512.Equals(centre, target) & open;
+                            open = Vector512.AndNot(open, hit);
+                            var addCentre = grad & hit;
+                            hit = Vector512.Equals(right, target) & open;
+                            open = Vector512.AndNot(open, hit);
+                            var addRight = grad & hit;
+                            // Column 2t − 1 + 2j: left tap of output j and right tap of output j − 1; column 2t + 2j: centre tap.
+                            int r = h - 2 * oh + 1;
+                            var odds = addLeft + Avx512F.PermuteVar16x32x2(carries[r], shiftUp, addRight);
+                            carries[r] = addRight;
+                            float* d = dxPlane + (long)h * width + 2 * t - 1;
+                            var lo = Avx512F.PermuteVar16x32x2(odds, interleaveLow, addCentre);
+                            var hi = Avx512F.PermuteVar16x32x2(odds, interleaveHigh, addCentre);
+                            Avx512F.MaskStore(d, low, Avx512F.MaskLoad(d, low, Vector512<float>.Zero) + lo);
+                            Avx512F.MaskStore(d + 16, high, Avx512F.MaskLoad(d + 16, high, Vector512<float>.Zero) + hi);
+                        }
+                    }
+                    if (outW % 16 == 0)
+                    {
+                        // The last output's right tap lies past the last vector: column 2·outW − 1, when the row has it.
+                        for (int h = hs; h < he; h++)
+                        {
+                            if (2 * outW - 1 < width) dxPlane[(long)h * width + 2 * outW - 1] += carries[h - 2 * oh + 1].GetElement(15);
+                        }
+                    }
+                }
             }
         }
 
