@@ -193,6 +193,8 @@ public class CpuKernelAgreementTests
                  {
                      (3, 23, 41, 16, 7, 2, 3, 2), (3, 19, 34, 32, 3, 2, 1, 3), (2, 11, 37, 16, 5, 1, 2, 2),
                      (1, 9, 18, 16, 3, 1, 0, 1), (3, 17, 35, 16, 3, 2, 0, 2), (4, 6, 63, 16, 2, 2, 0, 1),
+                     // The most taps (24·3·3 = 216) and the narrowest rows (15, one tile with a lane to spare).
+                     (24, 7, 15, 32, 3, 1, 1, 2),
                  })
         {
             var g = Conv(c, h, w, k, kernel, stride, pad);
