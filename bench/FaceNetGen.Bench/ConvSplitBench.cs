@@ -72,8 +72,8 @@ public static unsafe class ConvSplitBench
             int hwCount = images == 1 ? cols : hw;
             double flops = 2.0 * g.OutC * k * cols;
             using var work = new NativeScratch();
-            double pack = Best(() => Im2Col.Pack(g, x, 0, images, 0, hwCount, packed, nr, work, level));
-            double gemm = Best(() => Gemm.Multiply(level, g.OutC, cols, k, w, k, packed, c, cols, false, scratch));
+            double pack = Timing.Best(() => Im2Col.Pack(g, x, 0, images, 0, hwCount, packed, nr, work, level));
+            double gemm = Timing.Best(() => Gemm.Multiply(level, g.OutC, cols, k, w, k, packed, c, cols, false, scratch));
             Console.WriteLine($"{g,-40} {cols,5} {pack * 1e6,9:F1} {gemm * 1e6,9:F1} {pack / (pack + gemm) * 100,6:F1}% {flops / gemm / 1e9,13:F1} {flops / (pack + gemm) / 1e9,13:F1}");
             foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);
         }
@@ -105,32 +105,11 @@ public static unsafe class ConvSplitBench
                 using var w = cpu.Allocate(g.WeightSize);
                 using var b = cpu.Allocate(g.OutC);
                 using var y = cpu.Allocate((long)n * g.OutSize);
-                double seconds = Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
+                double seconds = Timing.Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
                 line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1} ";
             }
             Console.WriteLine(line);
         }
-    }
-
-    /// <summary>Best of seven rounds of at least 20 ms each, after 0.3 s of warm-up (so that the code is fully optimised), seconds per call.</summary>
-    private static double Best(Action action)
-    {
-        var warm = Stopwatch.StartNew();
-        int reps = 0;
-        while (warm.Elapsed.TotalSeconds < 0.3)
-        {
-            action();
-            reps++;
-        }
-        reps = Math.Max(1, (int)(reps * 0.02 / warm.Elapsed.TotalSeconds) + 1);
-        double best = double.MaxValue;
-        for (int round = 0; round < 7; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int r = 0; r < reps; r++) action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
-        }
-        return best;
     }
 
     private static float* Alloc(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);

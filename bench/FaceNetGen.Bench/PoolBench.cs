@@ -38,32 +38,13 @@ public static class PoolBench
             var data = new float[(long)n * g.InSize];
             for (int i = 0; i < data.Length; i++) data[i] = (float)random.NextDouble() - 0.5f;
             cpu.Upload(data, x.At(0));
-            double seconds = Best(() => cpu.PoolForward(g, n, x.At(0), y.At(0)));
+            double seconds = Timing.Best(() => cpu.PoolForward(g, n, x.At(0), y.At(0)));
             double bytes = 4.0 * n * (g.InSize + g.OutSize);
             using var dy = cpu.Allocate((long)n * g.OutSize);
             using var dx = cpu.Allocate((long)n * g.InSize);
-            double backward = Best(() => cpu.PoolBackward(g, n, x.At(0), y.At(0), dy.At(0), dx.At(0), accumulate: false));
+            double backward = Timing.Best(() => cpu.PoolBackward(g, n, x.At(0), y.At(0), dy.At(0), dx.At(0), accumulate: false));
             Console.WriteLine($"{g,-46} {seconds * 1e3,8:F3} {bytes / seconds / 1e9,7:F1} {backward * 1e3,12:F3}");
         }
     }
 
-    private static double Best(Action action)
-    {
-        var warm = Stopwatch.StartNew();
-        int reps = 0;
-        while (warm.Elapsed.TotalSeconds < 0.3)
-        {
-            action();
-            reps++;
-        }
-        reps = Math.Max(1, (int)(reps * 0.02 / warm.Elapsed.TotalSeconds) + 1);
-        double best = double.MaxValue;
-        for (int round = 0; round < 7; round++)
-        {
-            var sw = Stopwatch.StartNew();
-            for (int r = 0; r < reps; r++) action();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
-        }
-        return best;
-    }
 }

@@ -446,7 +446,7 @@ public sealed unsafe partial class CpuBackend
     internal static void TransposeAdd(float* src, int rows, int cols, float* dst) => Transpose(src, rows, cols, cols, dst, rows, add: true);
 
     /// <summary>dst[c, r] (=|+=) src[r, c] for r &lt; rows, c &lt; cols, with leading dimensions lds and ldd.</summary>
-    private static void Transpose(float* src, int rows, int cols, int lds, float* dst, int ldd, bool add)
+    internal static void Transpose(float* src, int rows, int cols, int lds, float* dst, int ldd, bool add)
     {
         const int B = 32;
         for (int r0 = 0; r0 < rows; r0 += B)

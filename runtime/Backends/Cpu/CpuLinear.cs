@@ -35,38 +35,52 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// y = x·Wᵀ + b (then ReLU). Small batches take blocked dot products straight from W's rows, which are read once
-    /// from memory; larger ones compute yᵀ = W·xᵀ with the GEMM (rows of W split across workers) and transpose.
+    /// y = x·Wᵀ + b (then ReLU). Batches of up to 16 (with AVX-512) keep each image in one lane: xᵀ is transposed once
+    /// into rows of 16 and every element of W, read once in row order, is broadcast against it, so a block of rows of W
+    /// accumulates its outputs for the whole batch without packing W or reducing across lanes. Larger batches compute
+    /// yᵀ = W·xᵀ with the GEMM (rows of W split across workers) and transpose; without AVX-512, small batches take dot
+    /// products.
     /// </summary>
     private sealed class LinearForwardWork(CpuBackend owner) : IParallelWork
     {
         private int _n, _in, _out, _items;
-        private float* _w, _b, _y, _packed, _yt;
-        private bool _relu;
+        private float* _x, _w, _b, _y, _packed, _yt;
+        private bool _relu, _lanes;
 
         /// <summary>
-        /// Batches up to this size take dot products: the GEMM's column panels are NR (32) wide, so a batch of 16
-        /// would waste half its multiply-adds, and packing xᵀ buys nothing when every row of W is used for so few images
-        /// (NNS2's 5120→800 layer, whose 16 MB of weights make it memory-bound at batch 16).
+        /// Batches up to this size skip the GEMM, whose column panels are NR (32) wide: a batch of 16 would waste half
+        /// its multiply-adds, and packing buys nothing when every row of W is used for so few images (NNS2's 5120→800
+        /// layer, whose 16 MB of weights make it memory-bound at batch 16).
         /// </summary>
-        private const int DotBatch = 32;
+        private const int SmallBatch = 32;
 
-        /// <summary>Rows of W (and images) in one register block of <see cref="DotBlock"/>: 4 × 4 accumulators.</summary>
-        private const int Block = 4;
+        /// <summary>Images in one lane block: one Vector512 of xᵀ per k.</summary>
+        private const int Lanes = 16;
 
-        private float* _x;
+        /// <summary>Rows of W in one register block: 8 rows × 2 interleaved k steps = 16 accumulators.</summary>
+        private const int Rows = 8;
 
         public void Run(int n, int inF, int outF, float* x, float* w, float* b, float* y, bool relu)
         {
             _n = n;
             _in = inF;
             _out = outF;
+            _x = x;
             _w = w;
             _b = b;
             _y = y;
-            _x = x;
             _relu = relu;
-            if (n <= DotBatch)
+            _lanes = n <= Lanes && owner.Simd == SimdLevel.Vector512 && Vector512.IsHardwareAccelerated;
+            if (_lanes)
+            {
+                // Lanes n..15 of xᵀ hold whatever was there; their sums are never stored.
+                _packed = owner._shared.Ensure((long)inF * Lanes);
+                Transpose(x, n, inF, inF, _packed, Lanes, add: false);
+                _items = Math.Min(owner.Threads, Math.Max(1, outF / (4 * Rows)));
+                owner._pool.Run(this, _items, 2.0 * Lanes * inF * outF * NanosecondsPerFlop);
+                return;
+            }
+            if (n <= SmallBatch)
             {
                 _items = Math.Min(owner.Threads, Math.Max(1, outF / 16));
                 owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
@@ -81,13 +95,21 @@ public sealed unsafe partial class CpuBackend
 
         public void Execute(int index, int worker)
         {
-            if (_n <= DotBatch)
+            if (_lanes)
             {
-                var (b0, bc) = Range((_out + Block - 1) / Block, _items, index);
-                int o0 = b0 * Block, o1 = Math.Min(_out, (b0 + bc) * Block);
-                if (o0 >= o1) return;
-                if (owner.Simd == SimdLevel.Vector512 && _in >= 16) DotBlocks(o0, o1);
-                else DotRows(o0, o1);
+                var (b0, bc) = Range((_out + Rows - 1) / Rows, _items, index);
+                int end = Math.Min(_out, (b0 + bc) * Rows);
+                for (int o = b0 * Rows; o < end; o += Rows) LaneBlock(o, Math.Min(Rows, end - o));
+                return;
+            }
+            if (_n <= SmallBatch)
+            {
+                var (o0, oc) = Range(_out, _items, index);
+                for (int o = o0; o < o0 + oc; o++)
+                {
+                    var row = new ReadOnlySpan<float>(_w + (long)o * _in, _in);
+                    for (int i = 0; i < _n; i++) Store(i, o, TensorPrimitives.Dot(row, new ReadOnlySpan<float>(_x + (long)i * _in, _in)) + _b[o]);
+                }
                 return;
             }
             var (r0, count) = owner.RowRange(_out, _items, index);
@@ -104,70 +126,49 @@ public sealed unsafe partial class CpuBackend
 
         private void Store(int i, int o, float v) => _y[(long)i * _out + o] = _relu && v < 0 ? 0 : v;
 
-        /// <summary>One dot product per (row of W, image), each row of W dotted with every image while it is in cache.</summary>
-        private void DotRows(int o0, int o1)
+        /// <summary>Outputs o .. o + rows - 1 for the whole batch; a short block repeats its last row.</summary>
+        private void LaneBlock(int o, int rows)
         {
-            for (int o = o0; o < o1; o++)
+            var sums = stackalloc Vector512<float>[Rows];
+            RowsTimesLanes(_w + (long)o * _in, _in, rows, _packed, _in, sums);
+            float* lane = (float*)sums;
+            for (int r = 0; r < rows; r++)
             {
-                var row = new ReadOnlySpan<float>(_w + (long)o * _in, _in);
-                for (int i = 0; i < _n; i++) Store(i, o, TensorPrimitives.Dot(row, new ReadOnlySpan<float>(_x + (long)i * _in, _in)) + _b[o]);
+                for (int i = 0; i < _n; i++) Store(i, o + r, lane[r * Lanes + i] + _b[o + r]);
             }
         }
 
-        /// <summary>Blocks of 4 rows of W × 4 images, 16 vector accumulators; a short block repeats its last row or image.</summary>
-        private void DotBlocks(int o0, int o1)
+        /// <summary>sums[r] = Σₖ w[r, k]·xt[k] for r &lt; rows (rows ≤ 8, k ≥ 1): two k steps at a time, 16 accumulators.</summary>
+        private static void RowsTimesLanes(float* w, long ld, int rows, float* xt, int k, Vector512<float>* sums)
         {
-            float* sums = stackalloc float[Block * Block];
-            for (int o = o0; o < o1; o += Block)
+            float* w0 = w, w1 = w + (rows > 1 ? ld : 0), w2 = w + (rows > 2 ? 2 * ld : 0), w3 = w + (rows > 3 ? 3 * ld : 0);
+            float* w4 = w + (rows > 4 ? 4 * ld : 0), w5 = w + (rows > 5 ? 5 * ld : 0), w6 = w + (rows > 6 ? 6 * ld : 0), w7 = w + (rows > 7 ? 7 * ld : 0);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            int j = 0;
+            for (; j + 2 <= k; j += 2)
             {
-                int rows = Math.Min(Block, o1 - o);
-                for (int i = 0; i < _n; i += Block)
-                {
-                    int images = Math.Min(Block, _n - i);
-                    DotBlock(_w + (long)o * _in, rows, _x + (long)i * _in, images, _in, sums);
-                    for (int r = 0; r < rows; r++)
-                    {
-                        for (int c = 0; c < images; c++) Store(i + c, o + r, sums[r * Block + c] + _b[o + r]);
-                    }
-                }
+                var u = Vector512.Load(xt + (long)j * Lanes);
+                var v = Vector512.Load(xt + (long)j * Lanes + Lanes);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j]), u, a0); c0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j + 1]), v, c0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j]), u, a1); c1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j + 1]), v, c1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j]), u, a2); c2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j + 1]), v, c2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j]), u, a3); c3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j + 1]), v, c3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j]), u, a4); c4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j + 1]), v, c4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j]), u, a5); c5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j + 1]), v, c5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j]), u, a6); c6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j + 1]), v, c6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j]), u, a7); c7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j + 1]), v, c7);
             }
-        }
-
-        /// <summary>sums[r·4 + c] = W row r · x row c over k (k ≥ 16), for r &lt; rows and c &lt; images.</summary>
-        private static void DotBlock(float* w, int rows, float* x, int images, int k, float* sums)
-        {
-            float* w0 = w, w1 = w + (rows > 1 ? k : 0), w2 = w + (rows > 2 ? 2L * k : 0), w3 = w + (rows > 3 ? 3L * k : 0);
-            float* x0 = x, x1 = x + (images > 1 ? k : 0), x2 = x + (images > 2 ? 2L * k : 0), x3 = x + (images > 3 ? 3L * k : 0);
-            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-            // A k that is not a multiple of 16 ends with the vector that ends at k, its overlap with the previous one
-            // masked off on the W side (the mask is all ones until then).
-            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-            for (int step = 0; step < k; step += 16)
+            if (j < k)
             {
-                int j = Math.Min(step, k - 16);
-                var keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create(step - j)).AsSingle();
-                var v0 = Vector512.Load(w0 + j) & keep; var v1 = Vector512.Load(w1 + j) & keep;
-                var v2 = Vector512.Load(w2 + j) & keep; var v3 = Vector512.Load(w3 + j) & keep;
-                var u0 = Vector512.Load(x0 + j);
-                a00 = Vector512.FusedMultiplyAdd(v0, u0, a00); a10 = Vector512.FusedMultiplyAdd(v1, u0, a10);
-                a20 = Vector512.FusedMultiplyAdd(v2, u0, a20); a30 = Vector512.FusedMultiplyAdd(v3, u0, a30);
-                var u1 = Vector512.Load(x1 + j);
-                a01 = Vector512.FusedMultiplyAdd(v0, u1, a01); a11 = Vector512.FusedMultiplyAdd(v1, u1, a11);
-                a21 = Vector512.FusedMultiplyAdd(v2, u1, a21); a31 = Vector512.FusedMultiplyAdd(v3, u1, a31);
-                var u2 = Vector512.Load(x2 + j);
-                a02 = Vector512.FusedMultiplyAdd(v0, u2, a02); a12 = Vector512.FusedMultiplyAdd(v1, u2, a12);
-                a22 = Vector512.FusedMultiplyAdd(v2, u2, a22); a32 = Vector512.FusedMultiplyAdd(v3, u2, a32);
-                var u3 = Vector512.Load(x3 + j);
-                a03 = Vector512.FusedMultiplyAdd(v0, u3, a03); a13 = Vector512.FusedMultiplyAdd(v1, u3, a13);
-                a23 = Vector512.FusedMultiplyAdd(v2, u3, a23); a33 = Vector512.FusedMultiplyAdd(v3, u3, a33);
+                var u = Vector512.Load(xt + (long)j * Lanes);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j]), u, a0); a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j]), u, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j]), u, a2); a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j]), u, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j]), u, a4); a5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j]), u, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j]), u, a6); a7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j]), u, a7);
             }
-            sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
-            sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
-            sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
-            sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
+            sums[0] = a0 + c0; sums[1] = a1 + c1; sums[2] = a2 + c2; sums[3] = a3 + c3;
+            sums[4] = a4 + c4; sums[5] = a5 + c5; sums[6] = a6 + c6; sums[7] = a7 + c7;
         }
     }
 
