@@ -77,7 +77,6 @@ public sealed unsafe partial class CpuBackend
             long rowFloats = (long)phases * _phaseLength;
             var s = owner.Scratch(worker);
             float* buffer = s.Col.Ensure(g.InC * rows * rowFloats);
-            float* padded = s.Im2Col.Ensure(stride * _phaseLength + 16);
             float* x = _x + (long)img * g.InSize;
             bool relu = _relu;
             int tiles = (g.OutW + 15) / 16;
@@ -100,7 +99,7 @@ public sealed unsafe partial class CpuBackend
                     float* dst = buffer + (c * rows + r) * rowFloats;
                     int iy = iyFirst + r;
                     if ((uint)iy >= (uint)g.InH) new Span<float>(dst, (int)rowFloats).Clear();
-                    else Phases(x + ((long)c * g.InH + iy) * g.InW, g.InW, g.PadW, stride, dst, _phaseLength, padded);
+                    else Phases(x + ((long)c * g.InH + iy) * g.InW, g.InW, g.PadW, stride, dst, _phaseLength);
                 }
             }
             for (int oy = oy0; oy < oy1; oy++)
@@ -177,29 +176,35 @@ public sealed unsafe partial class CpuBackend
 
         /// <summary>
         /// The zero-padded row (padded column p = input column p − pad) split into its stride phases: phase q holds
-        /// padded columns q, q + stride, … . <paramref name="padded"/> is scratch for the padded row.
+        /// padded columns q, q + stride, … . One pass of sixteen-lane loads, masked where they reach past either end of
+        /// the row, and for stride 2 a split of each 32 padded columns into sixteen even and sixteen odd.
         /// </summary>
-        private static void Phases(float* row, int width, int pad, int stride, float* dst, int length, float* padded)
+        private static void Phases(float* row, int width, int pad, int stride, float* dst, int length)
         {
             if (stride == 1)
             {
-                new Span<float>(dst, length).Clear();
-                Im2Col.Copy(row, dst + pad, Math.Min(width, length - pad), SimdLevel.Vector512);
+                for (int t = 0; t < length; t += 16) Sixteen(row, t - pad, width).Store(dst + t);
                 return;
             }
-            // Stride 2: pad the row, then split 32 padded columns at a time into sixteen even and sixteen odd.
-            int total = 2 * length;
-            new Span<float>(padded, total + 16).Clear();
-            Im2Col.Copy(row, padded + pad, Math.Min(width, total - pad), SimdLevel.Vector512);
             var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
             for (int t = 0; t < length; t += 16)
             {
-                var lo = Vector512.Load(padded + 2 * t);
-                var hi = Vector512.Load(padded + 2 * t + 16);
+                var lo = Sixteen(row, 2 * t - pad, width);
+                var hi = Sixteen(row, 2 * t + 16 - pad, width);
                 Avx512F.PermuteVar16x32x2(lo, even, hi).Store(dst + t);
                 Avx512F.PermuteVar16x32x2(lo, odd, hi).Store(dst + length + t);
             }
+        }
+
+        /// <summary>Input columns start … start + 15 of a row of <paramref name="width"/>, zero outside it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Sixteen(float* row, int start, int width)
+        {
+            if (start >= 0 && start + 16 <= width) return Vector512.Load(row + start);
+            var column = Vector512<int>.Indices + Vector512.Create(start);
+            var inside = Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(width));
+            return Avx512F.MaskLoad(row + start, inside.AsSingle(), Vector512<float>.Zero);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
