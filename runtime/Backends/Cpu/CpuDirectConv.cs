@@ -111,67 +111,75 @@ public sealed unsafe partial class CpuBackend
                     for (int t = 0; t < tiles; t++)
                     {
                         int ox = 16 * t;
-                        bool full = ox + 16 <= g.OutW;
-                        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(g.OutW - ox)).AsSingle();
-                        Vector512<float> a0 = default;
-                        Vector512<float> a1 = default;
-                        Vector512<float> a2 = default;
-                        Vector512<float> a3 = default;
-                        Vector512<float> a4 = default;
-                        Vector512<float> a5 = default;
-                        Vector512<float> a6 = default;
-                        Vector512<float> a7 = default;
-                        Vector512<float> a8 = default;
-                        Vector512<float> a9 = default;
-                        Vector512<float> a10 = default;
-                        Vector512<float> a11 = default;
-                        Vector512<float> a12 = default;
-                        Vector512<float> a13 = default;
-                        Vector512<float> a14 = default;
-                        Vector512<float> a15 = default;
-                        float* wp = _wt + oc0;
-                        float* at = band + ox;
-                        int outC = g.OutC;
-                        for (int tap = 0; tap < taps; tap++, wp += outC)
-                        {
-                            var v = Vector512.Load(at + tapOffset[tap]);
-                            a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[0]), a0);
-                            a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[1]), a1);
-                            a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[2]), a2);
-                            a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[3]), a3);
-                            a4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[4]), a4);
-                            a5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[5]), a5);
-                            a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[6]), a6);
-                            a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[7]), a7);
-                            a8 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[8]), a8);
-                            a9 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[9]), a9);
-                            a10 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[10]), a10);
-                            a11 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[11]), a11);
-                            a12 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[12]), a12);
-                            a13 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[13]), a13);
-                            a14 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[14]), a14);
-                            a15 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[15]), a15);
-                        }
                         float* yp = _y + (long)img * g.OutSize + (long)oc0 * plane + (long)oy * g.OutW + ox;
-                        Store(yp + 0L * plane, a0, bias[0], relu, mask, full);
-                        Store(yp + 1L * plane, a1, bias[1], relu, mask, full);
-                        Store(yp + 2L * plane, a2, bias[2], relu, mask, full);
-                        Store(yp + 3L * plane, a3, bias[3], relu, mask, full);
-                        Store(yp + 4L * plane, a4, bias[4], relu, mask, full);
-                        Store(yp + 5L * plane, a5, bias[5], relu, mask, full);
-                        Store(yp + 6L * plane, a6, bias[6], relu, mask, full);
-                        Store(yp + 7L * plane, a7, bias[7], relu, mask, full);
-                        Store(yp + 8L * plane, a8, bias[8], relu, mask, full);
-                        Store(yp + 9L * plane, a9, bias[9], relu, mask, full);
-                        Store(yp + 10L * plane, a10, bias[10], relu, mask, full);
-                        Store(yp + 11L * plane, a11, bias[11], relu, mask, full);
-                        Store(yp + 12L * plane, a12, bias[12], relu, mask, full);
-                        Store(yp + 13L * plane, a13, bias[13], relu, mask, full);
-                        Store(yp + 14L * plane, a14, bias[14], relu, mask, full);
-                        Store(yp + 15L * plane, a15, bias[15], relu, mask, full);
+                        Tile(band + ox, tapOffset, taps, _wt + oc0, g.OutC, yp, plane, bias, relu, g.OutW - ox);
                     }
                 }
             }
+        }
+
+        /// <summary>
+        /// Sixteen outputs of one row for sixteen channels: every tap's sixteen inputs (one load at its offset from
+        /// <paramref name="at"/>) times the sixteen channels' weights, then bias, ReLU and a store of the first
+        /// <paramref name="valid"/> columns of each channel's row (channel planes <paramref name="plane"/> apart).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Tile(float* at, int* tapOffset, int taps, float* wp, int outC, float* yp, long plane, float* bias, bool relu, int valid)
+        {
+            bool full = valid >= 16;
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(valid)).AsSingle();
+            Vector512<float> a0 = default;
+            Vector512<float> a1 = default;
+            Vector512<float> a2 = default;
+            Vector512<float> a3 = default;
+            Vector512<float> a4 = default;
+            Vector512<float> a5 = default;
+            Vector512<float> a6 = default;
+            Vector512<float> a7 = default;
+            Vector512<float> a8 = default;
+            Vector512<float> a9 = default;
+            Vector512<float> a10 = default;
+            Vector512<float> a11 = default;
+            Vector512<float> a12 = default;
+            Vector512<float> a13 = default;
+            Vector512<float> a14 = default;
+            Vector512<float> a15 = default;
+            for (int tap = 0; tap < taps; tap++, wp += outC)
+            {
+                var v = Vector512.Load(at + tapOffset[tap]);
+                a0 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[0]), a0);
+                a1 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[1]), a1);
+                a2 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[2]), a2);
+                a3 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[3]), a3);
+                a4 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[4]), a4);
+                a5 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[5]), a5);
+                a6 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[6]), a6);
+                a7 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[7]), a7);
+                a8 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[8]), a8);
+                a9 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[9]), a9);
+                a10 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[10]), a10);
+                a11 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[11]), a11);
+                a12 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[12]), a12);
+                a13 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[13]), a13);
+                a14 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[14]), a14);
+                a15 = Vector512.FusedMultiplyAdd(v, Vector512.Create(wp[15]), a15);
+            }
+            Store(yp + 0L * plane, a0, bias[0], relu, mask, full);
+            Store(yp + 1L * plane, a1, bias[1], relu, mask, full);
+            Store(yp + 2L * plane, a2, bias[2], relu, mask, full);
+            Store(yp + 3L * plane, a3, bias[3], relu, mask, full);
+            Store(yp + 4L * plane, a4, bias[4], relu, mask, full);
+            Store(yp + 5L * plane, a5, bias[5], relu, mask, full);
+            Store(yp + 6L * plane, a6, bias[6], relu, mask, full);
+            Store(yp + 7L * plane, a7, bias[7], relu, mask, full);
+            Store(yp + 8L * plane, a8, bias[8], relu, mask, full);
+            Store(yp + 9L * plane, a9, bias[9], relu, mask, full);
+            Store(yp + 10L * plane, a10, bias[10], relu, mask, full);
+            Store(yp + 11L * plane, a11, bias[11], relu, mask, full);
+            Store(yp + 12L * plane, a12, bias[12], relu, mask, full);
+            Store(yp + 13L * plane, a13, bias[13], relu, mask, full);
+            Store(yp + 14L * plane, a14, bias[14], relu, mask, full);
+            Store(yp + 15L * plane, a15, bias[15], relu, mask, full);
         }
 
         /// <summary>
