@@ -35,11 +35,11 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// y = x·Wᵀ + b (then ReLU). Batches of up to 16 (with AVX-512) keep each image in one lane: xᵀ is transposed once
+    /// y = x·Wᵀ + b (then ReLU). With AVX-512, batches of 9 to 16 keep each image in one lane: xᵀ is transposed once
     /// into rows of 16 and every element of W, read once in row order, is broadcast against it, so a block of rows of W
-    /// accumulates its outputs for the whole batch without packing W or reducing across lanes. Larger batches compute
-    /// yᵀ = W·xᵀ with the GEMM (rows of W split across workers) and transpose; without AVX-512, small batches take dot
-    /// products.
+    /// accumulates its outputs for the whole batch without packing W or reducing across lanes; batches of up to 8 take
+    /// blocked dot products (4 rows of W × 4 images), which skip the empty lanes. Larger batches compute yᵀ = W·xᵀ with
+    /// the GEMM (rows of W split across workers) and transpose; without AVX-512, small batches take plain dot products.
     /// </summary>
     private sealed class LinearForwardWork(CpuBackend owner) : IParallelWork
     {
@@ -57,6 +57,15 @@ public sealed unsafe partial class CpuBackend
         /// <summary>Images in one lane block: one Vector512 of xᵀ per k.</summary>
         private const int Lanes = 16;
 
+        /// <summary>
+        /// Batches up to this size (with AVX-512) take blocked dot products instead of lanes: they read W once all the
+        /// same, and do not multiply the 16 − n empty lanes (batch 1: NNS2's 5120→800 0.61 → 0.2 ms).
+        /// </summary>
+        private const int DotImages = 8;
+
+        /// <summary>Rows of W (and images) in one register block of <see cref="DotBlock"/>: 4 × 4 accumulators.</summary>
+        private const int Block = 4;
+
         /// <summary>Rows of W in one register block: 8 rows × 2 interleaved k steps = 16 accumulators.</summary>
         private const int Rows = 8;
 
@@ -70,7 +79,7 @@ public sealed unsafe partial class CpuBackend
             _b = b;
             _y = y;
             _relu = relu;
-            _lanes = n <= Lanes && owner.Simd == SimdLevel.Vector512 && Vector512.IsHardwareAccelerated;
+            _lanes = n > DotImages && n <= Lanes && owner.Simd == SimdLevel.Vector512 && Vector512.IsHardwareAccelerated;
             if (_lanes)
             {
                 // Lanes n..15 of xᵀ hold whatever was there; their sums are never stored.
@@ -102,6 +111,13 @@ public sealed unsafe partial class CpuBackend
                 for (int o = b0 * Rows; o < end; o += Rows) LaneBlock(o, Math.Min(Rows, end - o));
                 return;
             }
+            if (_n <= DotImages && owner.Simd == SimdLevel.Vector512 && _in >= 16)
+            {
+                var (b0, bc) = Range((_out + Block - 1) / Block, _items, index);
+                int o0 = b0 * Block, o1 = Math.Min(_out, (b0 + bc) * Block);
+                if (o0 < o1) DotBlocks(o0, o1);
+                return;
+            }
             if (_n <= SmallBatch)
             {
                 var (o0, oc) = Range(_out, _items, index);
@@ -125,6 +141,63 @@ public sealed unsafe partial class CpuBackend
         }
 
         private void Store(int i, int o, float v) => _y[(long)i * _out + o] = _relu && v < 0 ? 0 : v;
+
+
+        /// <summary>Blocks of 4 rows of W × 4 images, 16 vector accumulators; a short block repeats its last row or image.</summary>
+        private void DotBlocks(int o0, int o1)
+        {
+            float* sums = stackalloc float[Block * Block];
+            for (int o = o0; o < o1; o += Block)
+            {
+                int rows = Math.Min(Block, o1 - o);
+                for (int i = 0; i < _n; i += Block)
+                {
+                    int images = Math.Min(Block, _n - i);
+                    DotBlock(_w + (long)o * _in, rows, _x + (long)i * _in, images, _in, sums);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int c = 0; c < images; c++) Store(i + c, o + r, sums[r * Block + c] + _b[o + r]);
+                    }
+                }
+            }
+        }
+
+        /// <summary>sums[r·4 + c] = W row r · x row c over k (k ≥ 16), for r &lt; rows and c &lt; images.</summary>
+        private static void DotBlock(float* w, int rows, float* x, int images, int k, float* sums)
+        {
+            float* w0 = w, w1 = w + (rows > 1 ? k : 0), w2 = w + (rows > 2 ? 2L * k : 0), w3 = w + (rows > 3 ? 3L * k : 0);
+            float* x0 = x, x1 = x + (images > 1 ? k : 0), x2 = x + (images > 2 ? 2L * k : 0), x3 = x + (images > 3 ? 3L * k : 0);
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+            // A k that is not a multiple of 16 ends with the vector that ends at k, its overlap with the previous one
+            // masked off on the W side (the mask is all ones until then).
+            var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (int step = 0; step < k; step += 16)
+            {
+                int j = Math.Min(step, k - 16);
+                var keep = Vector512.GreaterThanOrEqual(lane, Vector512.Create(step - j)).AsSingle();
+                var v0 = Vector512.Load(w0 + j) & keep; var v1 = Vector512.Load(w1 + j) & keep;
+                var v2 = Vector512.Load(w2 + j) & keep; var v3 = Vector512.Load(w3 + j) & keep;
+                var u0 = Vector512.Load(x0 + j);
+                a00 = Vector512.FusedMultiplyAdd(v0, u0, a00); a10 = Vector512.FusedMultiplyAdd(v1, u0, a10);
+                a20 = Vector512.FusedMultiplyAdd(v2, u0, a20); a30 = Vector512.FusedMultiplyAdd(v3, u0, a30);
+                var u1 = Vector512.Load(x1 + j);
+                a01 = Vector512.FusedMultiplyAdd(v0, u1, a01); a11 = Vector512.FusedMultiplyAdd(v1, u1, a11);
+                a21 = Vector512.FusedMultiplyAdd(v2, u1, a21); a31 = Vector512.FusedMultiplyAdd(v3, u1, a31);
+                var u2 = Vector512.Load(x2 + j);
+                a02 = Vector512.FusedMultiplyAdd(v0, u2, a02); a12 = Vector512.FusedMultiplyAdd(v1, u2, a12);
+                a22 = Vector512.FusedMultiplyAdd(v2, u2, a22); a32 = Vector512.FusedMultiplyAdd(v3, u2, a32);
+                var u3 = Vector512.Load(x3 + j);
+                a03 = Vector512.FusedMultiplyAdd(v0, u3, a03); a13 = Vector512.FusedMultiplyAdd(v1, u3, a13);
+                a23 = Vector512.FusedMultiplyAdd(v2, u3, a23); a33 = Vector512.FusedMultiplyAdd(v3, u3, a33);
+            }
+            sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02); sums[3] = Vector512.Sum(a03);
+            sums[4] = Vector512.Sum(a10); sums[5] = Vector512.Sum(a11); sums[6] = Vector512.Sum(a12); sums[7] = Vector512.Sum(a13);
+            sums[8] = Vector512.Sum(a20); sums[9] = Vector512.Sum(a21); sums[10] = Vector512.Sum(a22); sums[11] = Vector512.Sum(a23);
+            sums[12] = Vector512.Sum(a30); sums[13] = Vector512.Sum(a31); sums[14] = Vector512.Sum(a32); sums[15] = Vector512.Sum(a33);
+        }
 
         /// <summary>Outputs o .. o + rows - 1 for the whole batch; a short block repeats its last row.</summary>
         private void LaneBlock(int o, int rows)
