@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace FaceNetGen.Backends.Cpu;
 
@@ -153,6 +154,13 @@ internal static unsafe class Gemm
                         Kernel(level, kc, ap, ldaUsed, bp, cp, ldc, acc);
                         continue;
                     }
+                    if (level == SimdLevel.Vector512 && w <= 16)
+                    {
+                        // A panel at most half full (a ragged last panel, or a batch of one 3×3 map): only its first
+                        // sixteen columns are multiplied, with masked loads and stores of C.
+                        Kernel8x16(kc, ap, ldaUsed, bp, cp, ldc, acc, h, w);
+                        continue;
+                    }
                     // An edge tile: compute the full tile in scratch, then copy the valid part.
                     for (int i = 0; i < mr; i++)
                     {
@@ -235,6 +243,56 @@ internal static unsafe class Gemm
         }
         v0.Store(c);
         v1.Store(c + 16);
+    }
+
+    /// <summary>
+    /// The first sixteen columns of an 8×32 tile (B still packed 32 wide), two k steps at a time into two sets of
+    /// accumulators; C rows below <paramref name="rows"/> and columns from <paramref name="cols"/> on are left alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, int rows, int cols)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
+        int k = 0;
+        for (; k + 2 <= kc; k += 2, b += 64)
+        {
+            var u = Vector512.Load(b);
+            var v = Vector512.Load(b + 32);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k]), u, c0); d0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k + 1]), v, d0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k]), u, c1); d1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k + 1]), v, d1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k]), u, c2); d2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k + 1]), v, d2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[k]), u, c3); d3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[k + 1]), v, d3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k]), u, c4); d4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k + 1]), v, d4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k]), u, c5); d5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k + 1]), v, d5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k]), u, c6); d6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k + 1]), v, d6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k]), u, c7); d7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k + 1]), v, d7);
+        }
+        if (k < kc)
+        {
+            var u = Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k]), u, c0); c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k]), u, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k]), u, c2); c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[k]), u, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k]), u, c4); c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k]), u, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k]), u, c6); c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k]), u, c7);
+        }
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
+        StoreMasked(c, c0 + d0, mask, accumulate);
+        if (rows > 1) StoreMasked(c + ldc, c1 + d1, mask, accumulate);
+        if (rows > 2) StoreMasked(c + 2 * ldc, c2 + d2, mask, accumulate);
+        if (rows > 3) StoreMasked(c + 3 * ldc, c3 + d3, mask, accumulate);
+        if (rows > 4) StoreMasked(c + 4 * ldc, c4 + d4, mask, accumulate);
+        if (rows > 5) StoreMasked(c + 5 * ldc, c5 + d5, mask, accumulate);
+        if (rows > 6) StoreMasked(c + 6 * ldc, c6 + d6, mask, accumulate);
+        if (rows > 7) StoreMasked(c + 7 * ldc, c7 + d7, mask, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked(float* c, Vector512<float> v, Vector512<float> mask, bool accumulate)
+    {
+        if (accumulate) v += Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
+        Avx512F.MaskStore(c, mask, v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
