@@ -93,8 +93,8 @@ public static unsafe class ConvSplitBench
     {
         const int n = 16;
         Console.WriteLine();
-        Console.WriteLine($"whole ConvForward, batch {n} (bias and ReLU included); GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
-        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18} {"2 threads, im2col only",23}");
+        Console.WriteLine($"whole ConvForward, then ConvBackwardData and ConvBackwardFilter, batch {n} (bias and ReLU included); GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
+        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18} {"2 threads, im2col only",23} {"data, 2 threads",16} {"filter, 2 threads",18}");
         foreach (var g in shapes)
         {
             var line = $"{g,-40}";
@@ -107,6 +107,19 @@ public static unsafe class ConvSplitBench
                 using var y = cpu.Allocate((long)n * g.OutSize);
                 double seconds = Timing.Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
                 line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1} ";
+            }
+            // The two backward passes (same multiply-adds as the forward one), on 2 threads with every path enabled.
+            using (var cpu = new CpuBackend(2))
+            {
+                using var x = cpu.Allocate((long)n * g.InSize);
+                using var w = cpu.Allocate(g.WeightSize);
+                using var dy = cpu.Allocate((long)n * g.OutSize);
+                using var dx = cpu.Allocate((long)n * g.InSize);
+                using var dw = cpu.Allocate(g.WeightSize);
+                using var db = cpu.Allocate(g.OutC);
+                double data = Timing.Best(() => cpu.ConvBackwardData(g, n, dy.At(0), w.At(0), dx.At(0), accumulate: false));
+                double filter = Timing.Best(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0)));
+                line += $" {2.0 * g.MultiplyAdds * n / data / 1e9,16:F1} {2.0 * g.MultiplyAdds * n / filter / 1e9,18:F1}";
             }
             Console.WriteLine(line);
         }

@@ -26,6 +26,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
     private readonly WorkerPool _pool;
     private readonly WorkerScratch[] _scratch;
     private readonly NativeScratch _shared = new();
+    private readonly TransposeWork _transpose;
     private readonly NativeScratch[] _partials;
     private bool _disposed;
 
@@ -54,6 +55,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         }
         _convForward = new ConvForwardWork(this);
         _convData = new ConvBackwardDataWork(this);
+        _transpose = new TransposeWork(this);
         _convFilter = new ConvBackwardFilterWork(this);
         _winograd = new WinogradForwardWork(this);
         _direct = new DirectConvWork(this);
