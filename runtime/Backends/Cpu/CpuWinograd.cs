@@ -28,11 +28,14 @@ public sealed unsafe partial class CpuBackend
     /// that the transforms are small beside the GEMMs, and maps of at least 12×12. Measured with `bench conv` (2
     /// threads, direct multiply-adds per second, Winograd vs im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs
     /// 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275; but 7×7×192→384 156 vs 302 and 6×6×144→288 183 vs
-    /// 307, where ragged 2×2 tiles and runs of three or four tiles leave the vector transforms mostly idle.
+    /// 307, where ragged 2×2 tiles and runs of three or four tiles leave the vector transforms mostly idle. From 24
+    /// input channels on (NNS2's 18×15×24→32: 272 vs 241 for the direct kernel, which also fits it, and runs after
+    /// Winograd); the backward data pass of that layer (24 output channels) is faster with im2col (210 vs 195), so
+    /// the output side keeps 32.
     /// </summary>
     internal static bool WinogradFits(in ConvGeometry g) =>
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
-        g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinChannels && g.OutC >= WinogradMinChannels &&
+        g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinInChannels && g.OutC >= WinogradMinOutChannels &&
         g.OutH >= WinogradMinSize && g.OutW >= WinogradMinSize;
 
     /// <summary>
@@ -45,8 +48,11 @@ public sealed unsafe partial class CpuBackend
     internal static ConvGeometry Transposed(in ConvGeometry g) =>
         new(g.OutC, g.OutH, g.OutW, g.InC, g.InH, g.InW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW);
 
-    /// <summary>Fewest input and output channels for the Winograd path.</summary>
-    internal const int WinogradMinChannels = 32;
+    /// <summary>Fewest input channels for the Winograd path.</summary>
+    internal const int WinogradMinInChannels = 24;
+
+    /// <summary>Fewest output channels for the Winograd path.</summary>
+    internal const int WinogradMinOutChannels = 32;
 
     /// <summary>Smallest map height and width for the Winograd path.</summary>
     internal const int WinogradMinSize = 12;
