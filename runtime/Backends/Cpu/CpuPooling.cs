@@ -370,6 +370,9 @@ public sealed unsafe partial class CpuBackend
         /// whatever its row: the odd and even elements of two loads, the left tap masked off where q starts a row. The
         /// outputs come out in y's order, with no per-plane or per-row set-up.
         /// </summary>
+        /// <summary>Input rows ahead of the current one that <see cref="Halve"/> prefetches (prefetches past the end are harmless).</summary>
+        private const int PrefetchRows = 8;
+
         private static void Halve(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
         {
             bool max = g.Kind == PoolKind.Max;
@@ -384,6 +387,11 @@ public sealed unsafe partial class CpuBackend
                 float* row = x + ((long)(s / g.OutH) * g.InH + 2 * oh) * width;
                 float* dst = v + (long)s * pitch;
                 bool below = 2 * oh + 1 < g.InH;
+                // The two input rows four outputs ahead, into cache now: the input of a layer early in the network
+                // has usually left the cache by the time its pooling runs, and the hardware prefetcher alone left
+                // NN4's and NNS2's first poolings waiting on memory (cold 70×58×16: 0.30 → 0.13 ms).
+                float* ahead = row + PrefetchRows * width;
+                for (int w = 0; w < 2 * width; w += 16) Sse.Prefetch0(ahead + w);
                 for (int w = 0; w < pitch; w += 16)
                 {
                     // Lanes past the row read nothing and hold the identity, which also fills an odd row's extra column.
@@ -562,6 +570,8 @@ public sealed unsafe partial class CpuBackend
             // Vertical: v = max or sum of squares over rows −padH … padH.
             for (int i = 0, phase = 0; i < total; i += 16)
             {
+                // One line, 2 KB ahead, into cache now (see PrefetchRows): past the end it is harmless.
+                Sse.Prefetch0(x + i + 512);
                 var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
                 var acc = Avx512F.MaskLoad(x + i, live.AsSingle(), identity);
                 if (!max) acc *= acc;
