@@ -78,6 +78,15 @@ public sealed unsafe partial class CpuBackend
             var s = owner.Scratch(worker);
             float* buffer = s.Col.Ensure(g.InC * rows * rowFloats);
             float* x = _x + (long)img * g.InSize;
+            // Every input line the band reads, requested at once so that the misses overlap: in the model the image
+            // has usually left the cache (NNS2's 140×116×3 stem, in the model: 0.61 → 0.57 ms in one run).
+            int rowFirst = Math.Max(0, iyFirst), rowEnd = Math.Min(g.InH, iyFirst + rows);
+            for (int c = 0; c < g.InC && rowFirst < rowEnd; c++)
+            {
+                float* start = x + ((long)c * g.InH + rowFirst) * g.InW;
+                long length = (long)(rowEnd - rowFirst) * g.InW;
+                for (long i = 0; i < length; i += 16) Sse.Prefetch0(start + i);
+            }
             bool relu = _relu;
             int tiles = (g.OutW + 15) / 16;
             // Padded column ox·stride + kx is phase kx mod stride, element ox + kx / stride.
