@@ -203,45 +203,12 @@ public sealed unsafe partial class CpuBackend
         private void LaneBlock(int o, int rows)
         {
             var sums = stackalloc Vector512<float>[Rows];
-            RowsTimesLanes(_w + (long)o * _in, _in, rows, _packed, _in, sums);
+            Gemm.Rows8x16(_in, _w + (long)o * _in, _in, rows, _packed, Lanes, sums);
             float* lane = (float*)sums;
             for (int r = 0; r < rows; r++)
             {
                 for (int i = 0; i < _n; i++) Store(i, o + r, lane[r * Lanes + i] + _b[o + r]);
             }
-        }
-
-        /// <summary>sums[r] = Σₖ w[r, k]·xt[k] for r &lt; rows (rows ≤ 8, k ≥ 1): two k steps at a time, 16 accumulators.</summary>
-        private static void RowsTimesLanes(float* w, long ld, int rows, float* xt, int k, Vector512<float>* sums)
-        {
-            float* w0 = w, w1 = w + (rows > 1 ? ld : 0), w2 = w + (rows > 2 ? 2 * ld : 0), w3 = w + (rows > 3 ? 3 * ld : 0);
-            float* w4 = w + (rows > 4 ? 4 * ld : 0), w5 = w + (rows > 5 ? 5 * ld : 0), w6 = w + (rows > 6 ? 6 * ld : 0), w7 = w + (rows > 7 ? 7 * ld : 0);
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
-            int j = 0;
-            for (; j + 2 <= k; j += 2)
-            {
-                var u = Vector512.Load(xt + (long)j * Lanes);
-                var v = Vector512.Load(xt + (long)j * Lanes + Lanes);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j]), u, a0); c0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j + 1]), v, c0);
-                a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j]), u, a1); c1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j + 1]), v, c1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j]), u, a2); c2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j + 1]), v, c2);
-                a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j]), u, a3); c3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j + 1]), v, c3);
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j]), u, a4); c4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j + 1]), v, c4);
-                a5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j]), u, a5); c5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j + 1]), v, c5);
-                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j]), u, a6); c6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j + 1]), v, c6);
-                a7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j]), u, a7); c7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j + 1]), v, c7);
-            }
-            if (j < k)
-            {
-                var u = Vector512.Load(xt + (long)j * Lanes);
-                a0 = Vector512.FusedMultiplyAdd(Vector512.Create(w0[j]), u, a0); a1 = Vector512.FusedMultiplyAdd(Vector512.Create(w1[j]), u, a1);
-                a2 = Vector512.FusedMultiplyAdd(Vector512.Create(w2[j]), u, a2); a3 = Vector512.FusedMultiplyAdd(Vector512.Create(w3[j]), u, a3);
-                a4 = Vector512.FusedMultiplyAdd(Vector512.Create(w4[j]), u, a4); a5 = Vector512.FusedMultiplyAdd(Vector512.Create(w5[j]), u, a5);
-                a6 = Vector512.FusedMultiplyAdd(Vector512.Create(w6[j]), u, a6); a7 = Vector512.FusedMultiplyAdd(Vector512.Create(w7[j]), u, a7);
-            }
-            sums[0] = a0 + c0; sums[1] = a1 + c1; sums[2] = a2 + c2; sums[3] = a3 + c3;
-            sums[4] = a4 + c4; sums[5] = a5 + c5; sums[6] = a6 + c6; sums[7] = a7 + c7;
         }
     }
 

@@ -246,20 +246,35 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// The first sixteen columns of an 8×32 tile (B still packed 32 wide), two k steps at a time into two sets of
-    /// accumulators; C rows below <paramref name="rows"/> and columns from <paramref name="cols"/> on are left alone.
+    /// The first sixteen columns of an 8×32 tile (B still packed 32 wide); C rows below <paramref name="rows"/> and
+    /// columns from <paramref name="cols"/> on are left alone.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel8x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, int rows, int cols)
     {
+        var sums = stackalloc Vector512<float>[8];
+        Rows8x16(kc, a, lda, 8, b, 32, sums);
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
+        for (int r = 0; r < rows; r++) StoreMasked(c + (long)r * ldc, sums[r], mask, accumulate);
+    }
+
+    /// <summary>
+    /// sums[r] = Σₖ a[r, k]·b[k, 0 … 15] for r &lt; rows (rows ≤ 8; a row-major with leading dimension lda, b's rows
+    /// ldb apart, kc ≥ 1): each a[r, k] broadcast against one vector of b, two k steps at a time into 16 accumulators.
+    /// The half-empty GEMM panel and the small-batch fully connected layer (images in lanes) both reduce to this.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Rows8x16(int kc, float* a, long lda, int rows, float* b, int ldb, Vector512<float>* sums)
+    {
+        // Rows past the last repeat it; their sums are not used.
+        float* a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0), a3 = a + (rows > 3 ? 3 * lda : 0);
+        float* a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0), a6 = a + (rows > 6 ? 6 * lda : 0), a7 = a + (rows > 7 ? 7 * lda : 0);
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default, d6 = default, d7 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
         int k = 0;
-        for (; k + 2 <= kc; k += 2, b += 64)
+        for (; k + 2 <= kc; k += 2, b += 2 * ldb)
         {
             var u = Vector512.Load(b);
-            var v = Vector512.Load(b + 32);
+            var v = Vector512.Load(b + ldb);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k]), u, c0); d0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[k + 1]), v, d0);
             c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k]), u, c1); d1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[k + 1]), v, d1);
             c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k]), u, c2); d2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[k + 1]), v, d2);
@@ -277,15 +292,8 @@ internal static unsafe class Gemm
             c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[k]), u, c4); c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[k]), u, c5);
             c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[k]), u, c6); c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[k]), u, c7);
         }
-        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
-        StoreMasked(c, c0 + d0, mask, accumulate);
-        if (rows > 1) StoreMasked(c + ldc, c1 + d1, mask, accumulate);
-        if (rows > 2) StoreMasked(c + 2 * ldc, c2 + d2, mask, accumulate);
-        if (rows > 3) StoreMasked(c + 3 * ldc, c3 + d3, mask, accumulate);
-        if (rows > 4) StoreMasked(c + 4 * ldc, c4 + d4, mask, accumulate);
-        if (rows > 5) StoreMasked(c + 5 * ldc, c5 + d5, mask, accumulate);
-        if (rows > 6) StoreMasked(c + 6 * ldc, c6 + d6, mask, accumulate);
-        if (rows > 7) StoreMasked(c + 7 * ldc, c7 + d7, mask, accumulate);
+        sums[0] = c0 + d0; sums[1] = c1 + d1; sums[2] = c2 + d2; sums[3] = c3 + d3;
+        sums[4] = c4 + d4; sums[5] = c5 + d5; sums[6] = c6 + d6; sums[7] = c7 + d7;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
