@@ -30,8 +30,9 @@ public sealed unsafe partial class CpuBackend
     /// output channels in sixteens, horizontal stride 1 or 2, and output rows of at least sixteen. Measured with
     /// `bench conv` (batch 16, 2 threads, direct vs im2col): 224×224×3→112×112×64 7×7/2 310 vs 229 GFLOP/s,
     /// 96×96×3→48×48×64 7×7/2 313 vs 245, 140×116×3→70×58×16 3×3/2 118 vs 77, 18×15×24→32 3×3 (216 taps, rows of 15)
-    /// 213 vs 185 (in the model that layer takes Winograd, which ConvForward tries first); but 1×1 layers (56×56×64→64: 123 vs 159) keep the GEMM, which reads their input in place, and so do
-    /// rows of 12 or fewer (9×8×48→96 140 vs 265, 12×12×32→64 5×5 222 vs 268), where a tile of sixteen is mostly empty.
+    /// 213 vs 185 (in the model that layer takes Winograd, which ConvForward tries first); but 1×1 layers
+    /// (56×56×64→64: 123 vs 159) keep the GEMM, which reads their input in place, and so do rows of 12 or fewer
+    /// (9×8×48→96 140 vs 265, 12×12×32→64 5×5 222 vs 268), where a tile of sixteen is mostly empty.
     /// </summary>
     internal bool TakesDirect(in ConvGeometry g) =>
         Direct && Im2Col.Wide(Simd) && (long)g.InC * g.KernelH * g.KernelW <= DirectMaxTaps && g.KernelH * g.KernelW > 1 &&
