@@ -77,7 +77,7 @@ public static unsafe class ConvSplitBench
             Console.WriteLine($"{g,-40} {cols,5} {pack * 1e6,9:F1} {gemm * 1e6,9:F1} {pack / (pack + gemm) * 100,6:F1}% {flops / gemm / 1e9,13:F1} {flops / (pack + gemm) / 1e9,13:F1}");
             foreach (var p in new[] { x, w, packed, c, scratch }) NativeMemory.AlignedFree(p);
         }
-        Whole(shapes);
+        Whole(shapes, args.Contains("--cold") ? Timing.Cold : Timing.Best);
     }
 
     private static ConvGeometry ParseShape(string text)
@@ -89,11 +89,11 @@ public static unsafe class ConvSplitBench
     }
 
     /// <summary>The whole forward convolution of a batch of 16 through the backend, per thread count.</summary>
-    private static void Whole(ConvGeometry[] shapes)
+    private static void Whole(ConvGeometry[] shapes, Func<Action, double> time)
     {
         const int n = 16;
         Console.WriteLine();
-        Console.WriteLine($"whole ConvForward, then ConvBackwardData and ConvBackwardFilter, batch {n} (bias and ReLU included); GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
+        Console.WriteLine($"whole ConvForward, then ConvBackwardData and ConvBackwardFilter, batch {n} (bias and ReLU included){(time == Timing.Best ? "" : ", cold caches (medians)")}; GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
         Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18} {"2 threads, im2col only",23} {"data, 2 threads",16} {"filter, 2 threads",18}");
         foreach (var g in shapes)
         {
@@ -105,7 +105,7 @@ public static unsafe class ConvSplitBench
                 using var w = cpu.Allocate(g.WeightSize);
                 using var b = cpu.Allocate(g.OutC);
                 using var y = cpu.Allocate((long)n * g.OutSize);
-                double seconds = Timing.Best(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
+                double seconds = time(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
                 line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1} ";
             }
             // The two backward passes (same multiply-adds as the forward one), on 2 threads with every path enabled.
@@ -117,8 +117,8 @@ public static unsafe class ConvSplitBench
                 using var dx = cpu.Allocate((long)n * g.InSize);
                 using var dw = cpu.Allocate(g.WeightSize);
                 using var db = cpu.Allocate(g.OutC);
-                double data = Timing.Best(() => cpu.ConvBackwardData(g, n, dy.At(0), w.At(0), dx.At(0), accumulate: false));
-                double filter = Timing.Best(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0)));
+                double data = time(() => cpu.ConvBackwardData(g, n, dy.At(0), w.At(0), dx.At(0), accumulate: false));
+                double filter = time(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0)));
                 line += $" {2.0 * g.MultiplyAdds * n / data / 1e9,16:F1} {2.0 * g.MultiplyAdds * n / filter / 1e9,18:F1}";
             }
             Console.WriteLine(line);

@@ -31,8 +31,7 @@ public static class PoolBench
         };
         const int n = 16;
         bool cold = args.Contains("--cold");
-        var flush = cold ? new float[16 * 1024 * 1024] : [];
-        Func<Action, double> time = cold ? action => Cold(action, flush) : Timing.Best;
+        Func<Action, double> time = cold ? Timing.Cold : Timing.Best;
         int threads = Environment.ProcessorCount;
         using var cpu = new CpuBackend(threads);
         Console.WriteLine($"forward pooling, batch {n}, {threads} threads{(cold ? ", cold caches" : "")}");
@@ -52,22 +51,5 @@ public static class PoolBench
             double backward = time(() => cpu.PoolBackward(g, n, x.At(0), y.At(0), dy.At(0), dx.At(0), accumulate: false));
             Console.WriteLine($"{g,-46} {seconds * 1e3,8:F3} {bytes / seconds / 1e9,7:F1} {backward * 1e3,12:F3}");
         }
-    }
-
-
-    /// <summary>Median seconds of 41 calls, each after writing <paramref name="flush"/> (larger than the last-level cache).</summary>
-    private static double Cold(Action action, float[] flush)
-    {
-        action();
-        var times = new double[41];
-        for (int r = 0; r < times.Length; r++)
-        {
-            for (int i = 0; i < flush.Length; i += 16) flush[i] += 1;
-            var sw = Stopwatch.StartNew();
-            action();
-            times[r] = sw.Elapsed.TotalSeconds;
-        }
-        Array.Sort(times);
-        return times[times.Length / 2];
     }
 }

@@ -25,7 +25,7 @@ public static class Program
                 ConvSplitBench.Run(args.Skip(1).ToArray());
                 return 0;
             default:
-                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P]|pool [--cold]|linear [--shape IN,OUT] [--batch N]]");
+                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P] [--cold]|pool [--cold]|linear [--shape IN,OUT] [--batch N]]");
                 return 2;
         }
     }
