@@ -129,7 +129,7 @@ public static class ModelBench
             var single = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, one) };
             double forward = Time(options, () => { using var r = session.Run(inputs); }) / n;
             double latency = Time(options, () => { using var r = session.Run(single); });
-            if (profile) OnnxProfile(path, so, inputs, entry.Name, n);
+            if (profile) OnnxProfile(path, so, inputs, entry.Name, n, options.ProfileTop);
             return new Row("ONNX Runtime", entry.Name, n, 1 / forward, double.NaN, latency * 1000, info.MultiplyAdds);
         }
         finally
@@ -139,7 +139,7 @@ public static class ModelBench
     }
 
     /// <summary>ONNX Runtime's own per-operator profile of a few batch runs, summed by operator type.</summary>
-    private static void OnnxProfile(string path, SessionOptions baseOptions, NamedOnnxValue[] inputs, string name, int n)
+    private static void OnnxProfile(string path, SessionOptions baseOptions, NamedOnnxValue[] inputs, string name, int n, int top)
     {
         using var so = new SessionOptions
         {
@@ -155,6 +155,7 @@ public static class ModelBench
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(file));
             var byOp = new Dictionary<string, (double Us, int Count)>();
+            var byNode = new Dictionary<string, (string Op, double Us)>();
             double total = 0;
             foreach (var e in doc.RootElement.EnumerateArray())
             {
@@ -162,12 +163,21 @@ public static class ModelBench
                 string op = e.GetProperty("args").GetProperty("op_name").GetString()!;
                 double us = e.GetProperty("dur").GetDouble();
                 byOp[op] = byOp.TryGetValue(op, out var t) ? (t.Us + us, t.Count + 1) : (us, 1);
+                string node = e.GetProperty("name").GetString()![..^"_kernel_time".Length];
+                byNode[node] = byNode.TryGetValue(node, out var u) ? (op, u.Us + us) : (op, us);
                 total += us;
             }
-            Console.WriteLine($"ONNX Runtime profile of {name}, batch {n}, mean of {iterations} runs (ms per run by operator type):");
+            // The profile holds the warm-up run too: every figure is a mean over all the runs it holds.
+            const int runs = iterations + 1;
+            Console.WriteLine($"ONNX Runtime profile of {name}, batch {n}, mean of {runs} runs (ms per run by operator type):");
             foreach (var (op, (us, count)) in byOp.OrderByDescending(kv => kv.Value.Us))
             {
-                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0,-22} {1,9:F1} ms  {2,5:F1}%  ({3} nodes)", op, us / iterations / 1000, us / total * 100, count / (iterations + 1)));
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0,-22} {1,9:F2} ms  {2,5:F1}%  ({3} nodes)", op, us / runs / 1000, us / total * 100, count / runs));
+            }
+            Console.WriteLine($"ONNX Runtime's {Math.Min(top, byNode.Count)} slowest nodes (ms per run):");
+            foreach (var (node, (op, us)) in byNode.OrderByDescending(kv => kv.Value.Us).Take(top))
+            {
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "  {0,-40} {1,-14} {2,9:F2} ms", node, op, us / runs / 1000));
             }
         }
         finally
