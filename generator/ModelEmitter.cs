@@ -69,6 +69,8 @@ internal static class ModelEmitter
         w.Line("public const long ParameterLength = " + L(plan.ParameterLength) + ";");
         w.Line("/// <summary>Floats of activations per image; the activation arena holds this many per batch slot.</summary>");
         w.Line("public const long ActivationsPerImage = " + L(plan.ActivationsPerImage) + ";");
+        w.Line("/// <summary>Floats of activations per image in a model built for inference, whose arena reuses a tensor's slot once nothing reads it.</summary>");
+        w.Line("public const long InferenceActivationsPerImage = " + L(plan.InferenceActivationsPerImage) + ";");
         w.Line();
 
         // ---- arena layouts ----
@@ -90,12 +92,22 @@ internal static class ModelEmitter
         }
         w.Close();
         w.Line();
+        w.Line("/// <summary>Per-image offsets in the arena of a model built for inference, where tensors whose lifetimes do not overlap share a slot.</summary>");
+        w.Open("public static class InferenceAct");
+        foreach (var t in plan.Tensors)
+        {
+            w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape}.</summary>");
+            w.Line($"public const long {t.Identifier} = {L(t.InferenceOffset)};");
+        }
+        w.Close();
+        w.Line();
 
         // ---- description for the runtime ----
         w.Line("/// <summary>Everything above, as one object for the trainer, checkpoints and exporters.</summary>");
         w.Line($"public static {Models}.ModelDescription Info {{ get; }} = new(");
         w.Line($"    SpecName, SpecHash, InputHeight, InputWidth, InputChannels, EmbeddingSize,");
         w.Line($"    WeightCount, BiasCount, Flops, MultiplyAdds, ParameterLength, ActivationsPerImage, Act.{plan.Tensors[plan.OutputTensor].Identifier},");
+        w.Line($"    InferenceActivationsPerImage, InferenceAct.{plan.Tensors[plan.OutputTensor].Identifier},");
         w.Line($"    new {Models}.ParameterTensor[]");
         w.Line("    {");
         foreach (var p in plan.Parameters)
@@ -107,7 +119,7 @@ internal static class ModelEmitter
         w.Line("    {");
         foreach (var t in plan.Tensors)
         {
-            w.Line($"        new(\"{t.Name}\", {I(t.Shape.C)}, {I(t.Shape.H)}, {I(t.Shape.W)}, Act.{t.Identifier}),");
+            w.Line($"        new(\"{t.Name}\", {I(t.Shape.C)}, {I(t.Shape.H)}, {I(t.Shape.W)}, Act.{t.Identifier}, InferenceAct.{t.Identifier}),");
         }
         w.Line("    },");
         w.Line("    LayerTable,");
@@ -189,21 +201,21 @@ internal static class ModelEmitter
             {
                 var x = plan.Tensors[c.Input];
                 w.Line($"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}");
-                w.Line($"b.ConvForward(in {Geometry(plan, c)}, n, {A(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {A(y)}, relu: {B(c.Relu)});");
+                w.Line($"b.ConvForward(in {Geometry(plan, c)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Af(y)}, relu: {B(c.Relu)});");
                 break;
             }
             case PoolOp p:
             {
                 var x = plan.Tensors[p.Inputs[0]];
                 w.Line($"// {p.Layer}: {p.Pool} pool (n,{p.In.C},{p.In.H},{p.In.W}) -> (n,{p.Out.C},{p.Out.H},{p.Out.W}), {p.KernelH}x{p.KernelW} stride {p.StrideH} pad {p.PadH}");
-                w.Line($"b.PoolForward(in {Geometry(plan, p)}, n, {A(x)}, {A(y)});");
+                w.Line($"b.PoolForward(in {Geometry(plan, p)}, n, {Af(x)}, {Af(y)});");
                 break;
             }
             case LrnOp l:
             {
                 var x = plan.Tensors[l.Inputs[0]];
                 w.Line($"// {l.Layer}: LRN (n,{l.Shape.C},{l.Shape.H},{l.Shape.W}), size {l.Size}");
-                w.Line($"b.LrnForward(in {Geometry(plan, l)}, n, {A(x)}, {A(y)});");
+                w.Line($"b.LrnForward(in {Geometry(plan, l)}, n, {Af(x)}, {Af(y)});");
                 break;
             }
             case ConcatOp cc:
@@ -213,7 +225,7 @@ internal static class ModelEmitter
                 for (int i = 0; i < cc.Parts.Count; i++)
                 {
                     var part = plan.Tensors[cc.Parts[i]];
-                    w.Line($"b.ConcatForward(n, {I(spatial)}, {A(part)}, {I(part.Shape.C)}, {A(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])});");
+                    w.Line($"b.ConcatForward(n, {I(spatial)}, {Af(part)}, {I(part.Shape.C)}, {Af(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])});");
                 }
                 break;
             }
@@ -221,21 +233,21 @@ internal static class ModelEmitter
             {
                 var x = plan.Tensors[f.Input];
                 w.Line($"// {f.Layer}: fully connected (n,{f.InFeatures}) -> (n,{f.OutFeatures}){(f.Relu ? ", ReLU" : "")}");
-                w.Line($"b.LinearForward(n, {I(f.InFeatures)}, {I(f.OutFeatures)}, {A(x)}, P(Param.{plan.Parameters[f.Weight].Identifier}), P(Param.{plan.Parameters[f.Bias].Identifier}), {A(y)}, relu: {B(f.Relu)});");
+                w.Line($"b.LinearForward(n, {I(f.InFeatures)}, {I(f.OutFeatures)}, {Af(x)}, P(Param.{plan.Parameters[f.Weight].Identifier}), P(Param.{plan.Parameters[f.Bias].Identifier}), {Af(y)}, relu: {B(f.Relu)});");
                 break;
             }
             case MaxoutOp m:
             {
                 var x = plan.Tensors[m.Input];
                 w.Line($"// {m.Layer}: maxout p={m.PoolSize} (n,{m.Units * m.PoolSize}) -> (n,{m.Units})");
-                w.Line($"b.MaxoutForward(n, {I(m.Units)}, {I(m.PoolSize)}, {A(x)}, {A(y)});");
+                w.Line($"b.MaxoutForward(n, {I(m.Units)}, {I(m.PoolSize)}, {Af(x)}, {Af(y)});");
                 break;
             }
             case L2NormOp l2:
             {
                 var x = plan.Tensors[l2.Input];
                 w.Line($"// {l2.Layer}: L2 normalisation (n,{l2.Dim})");
-                w.Line($"b.L2NormalizeForward(n, {I(l2.Dim)}, {A(x)}, {A(y)});");
+                w.Line($"b.L2NormalizeForward(n, {I(l2.Dim)}, {Af(x)}, {Af(y)});");
                 break;
             }
         }
@@ -350,6 +362,9 @@ internal static class ModelEmitter
     private static string Geometry(Plan plan, PlanOp op) => plan.Tensors[op.Output].Identifier + "_Geometry";
 
     private static string A(TensorSlot t) => $"A(Act.{t.Identifier})";
+
+    /// <summary>A tensor's slot in Forward, which runs on both arenas: the training one, or the inference one.</summary>
+    private static string Af(TensorSlot t) => $"A(Act.{t.Identifier}, InferenceAct.{t.Identifier})";
 
     private static string dA(TensorSlot t) => $"dA(Act.{t.Identifier})";
 

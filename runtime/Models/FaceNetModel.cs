@@ -12,7 +12,9 @@ namespace FaceNetGen.Models;
 /// Arenas: <see cref="Parameters"/> and <see cref="ParameterGradients"/> hold <see cref="ModelDescription.ParameterLength"/>
 /// floats. <see cref="Activations"/> and <see cref="ActivationGradients"/> hold <see cref="ModelDescription.ActivationsPerImage"/>
 /// × <see cref="MaxBatch"/> floats: each activation tensor's images are contiguous (NCHW), its slot starting at its per-image
-/// offset × MaxBatch. The gradient arenas exist only for a model built for training.
+/// offset × MaxBatch. The gradient arenas exist only for a model built for training. A model built for inference has
+/// the smaller arena of <see cref="ModelDescription.InferenceActivationsPerImage"/> floats per image, where a tensor's
+/// slot is reused once no later op reads it: after its Forward only the input and the output hold their tensors.
 /// </remarks>
 public abstract class FaceNetModel : IDisposable
 {
@@ -27,7 +29,7 @@ public abstract class FaceNetModel : IDisposable
         Description = description;
         IsTraining = training;
         Parameters = backend.Allocate(description.ParameterLength);
-        Activations = backend.Allocate(description.ActivationsPerImage * maxBatch);
+        Activations = backend.Allocate((training ? description.ActivationsPerImage : description.InferenceActivationsPerImage) * maxBatch);
         if (training)
         {
             ParameterGradients = backend.Allocate(description.ParameterLength);
@@ -55,7 +57,7 @@ public abstract class FaceNetModel : IDisposable
     public BufferView Input => A(0);
 
     /// <summary>The embeddings after <see cref="Forward"/>: (MaxBatch, EmbeddingSize), each row of unit length.</summary>
-    public BufferView Output => A(Description.OutputOffset);
+    public BufferView Output => A(Description.OutputOffset, Description.InferenceOutputOffset);
 
     /// <summary>Where the loss writes d(loss)/d(embedding) before <see cref="Backward"/>.</summary>
     public BufferView OutputGradient => dA(Description.OutputOffset);
@@ -68,6 +70,12 @@ public abstract class FaceNetModel : IDisposable
 
     /// <summary>Activation slot of a tensor, given its per-image offset.</summary>
     protected BufferView A(long perImageOffset) => new(Activations, perImageOffset * MaxBatch);
+
+    /// <summary>
+    /// Activation slot of a tensor in Forward, given its per-image offsets in the training arena and in the inference
+    /// arena: the one this model was built with.
+    /// </summary>
+    protected BufferView A(long trainingOffset, long inferenceOffset) => new(Activations, (IsTraining ? trainingOffset : inferenceOffset) * MaxBatch);
 
     /// <summary>Activation-gradient slot of a tensor, given its per-image offset.</summary>
     protected BufferView dA(long perImageOffset) => new(ActivationGradients!, perImageOffset * MaxBatch);

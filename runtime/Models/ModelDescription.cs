@@ -5,8 +5,11 @@ namespace FaceNetGen.Models;
 /// <summary>A parameter tensor of a generated model: where it sits in the parameter arena and how it is initialised.</summary>
 public sealed record ParameterTensor(string Name, IReadOnlyList<int> Shape, long Offset, long Length, bool IsBias, int FanIn, int FanOut, ParamInit Init);
 
-/// <summary>An activation tensor of a generated model: its per-image offset and shape (C, H, W).</summary>
-public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset)
+/// <summary>
+/// An activation tensor of a generated model: its shape (C, H, W) and per-image offsets in the training arena and in
+/// the inference arena (where tensors whose lifetimes do not overlap share memory).
+/// </summary>
+public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset, long InferenceOffset)
 {
     public long Size => (long)Channels * Height * Width;
 }
@@ -22,6 +25,7 @@ public sealed class ModelDescription
         int inputHeight, int inputWidth, int inputChannels, int embeddingSize,
         long weights, long biases, long flops, long multiplyAdds,
         long parameterLength, long activationsPerImage, long outputOffset,
+        long inferenceActivationsPerImage, long inferenceOutputOffset,
         ParameterTensor[] parameters, ActivationTensor[] activations, string layerTable, Action<IGraphBuilder> buildGraph)
     {
         BuildGraph = buildGraph;
@@ -38,6 +42,8 @@ public sealed class ModelDescription
         ParameterLength = parameterLength;
         ActivationsPerImage = activationsPerImage;
         OutputOffset = outputOffset;
+        InferenceActivationsPerImage = inferenceActivationsPerImage;
+        InferenceOutputOffset = inferenceOutputOffset;
         Parameters = parameters;
         Activations = activations;
         LayerTable = layerTable;
@@ -75,6 +81,12 @@ public sealed class ModelDescription
     public long ActivationsPerImage { get; }
 
     public long OutputOffset { get; }
+
+    /// <summary>Floats per image of the activation arena of a model built for inference.</summary>
+    public long InferenceActivationsPerImage { get; }
+
+    /// <summary>The output's per-image offset in the inference arena.</summary>
+    public long InferenceOutputOffset { get; }
 
     public IReadOnlyList<ParameterTensor> Parameters { get; }
 

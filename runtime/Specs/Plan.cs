@@ -6,6 +6,10 @@ namespace FaceNetGen.Specs;
 // MaxBatch images the slot of tensor t starts at t.Offset × MaxBatch and holds MaxBatch × t.Shape.Size floats
 // in NCHW order. Nothing is reused, because backward needs every forward activation. The gradient arena
 // mirrors the activation arena slot for slot.
+// A model built for inference only has a smaller activation arena: there tensor t starts at
+// t.InferenceOffset × MaxBatch, and a slot is reused once the last op that reads its tensor has run (first fit,
+// in forward order). The input and the output keep their slots for the model's life, so that Forward can run
+// again on the same input and the embeddings stay readable. No op's output shares memory with its inputs.
 // Parameters: one flat arena, each tensor at a fixed offset; weights are OIHW (convolution) or [out, in]
 // (fully connected), as in PyTorch and ONNX, and each bias follows its weight.
 //
@@ -33,8 +37,8 @@ public enum GradMode
     Accumulate,
 }
 
-/// <summary>An activation tensor (per image).</summary>
-public sealed record TensorSlot(int Id, string Name, string Identifier, Shape Shape, long Offset);
+/// <summary>An activation tensor (per image): its offset in the training arena and in the smaller inference arena.</summary>
+public sealed record TensorSlot(int Id, string Name, string Identifier, Shape Shape, long Offset, long InferenceOffset);
 
 /// <summary>How a parameter tensor is initialised: He normal before a ReLU, Glorot normal before a linear output, biases zero.</summary>
 public enum ParamInit
@@ -89,4 +93,59 @@ public sealed record Plan(
     int InputTensor,
     int OutputTensor,
     long ActivationsPerImage,
-    long ParameterLength);
+    long ParameterLength,
+    long InferenceActivationsPerImage);
+
+/// <summary>
+/// The inference arena: per-image offsets where tensors whose lifetimes (from the op that writes them to the last op
+/// that reads them) do not overlap share memory.
+/// </summary>
+public static class InferenceArena
+{
+    /// <summary>
+    /// Places every tensor of <paramref name="tensors"/> (indexed by id), given the ops in forward order; the
+    /// <paramref name="input"/> and <paramref name="output"/> tensors stay live throughout. Returns the offsets and
+    /// the arena's floats per image.
+    /// </summary>
+    public static (long[] Offsets, long Length) Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, int input, int output)
+    {
+        int count = tensors.Count;
+        var born = new int[count];
+        var last = new int[count];
+        for (int t = 0; t < count; t++) born[t] = -1;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            born[ops[i].Output] = i;
+            foreach (int t in ops[i].Inputs) last[t] = Math.Max(last[t], i);
+        }
+        for (int t = 0; t < count; t++)
+        {
+            // A tensor nothing reads still needs its slot while its op writes it.
+            last[t] = Math.Max(last[t], born[t]);
+        }
+        born[input] = -1;
+        last[input] = int.MaxValue;
+        last[output] = int.MaxValue;
+
+        var order = Enumerable.Range(0, count).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
+        var offsets = new long[count];
+        var live = new List<int>();
+        long length = 0;
+        foreach (int t in order)
+        {
+            live.RemoveAll(u => last[u] < born[t]);
+            live.Sort((a, b) => offsets[a].CompareTo(offsets[b]));
+            // First fit: the lowest gap between live slots that holds the tensor.
+            long at = 0, size = tensors[t].Size;
+            foreach (int u in live)
+            {
+                if (offsets[u] - at >= size) break;
+                at = Math.Max(at, offsets[u] + tensors[u].Size);
+            }
+            offsets[t] = at;
+            live.Add(t);
+            length = Math.Max(length, at + size);
+        }
+        return (offsets, length);
+    }
+}

@@ -39,7 +39,7 @@ internal static class SpecCommand
         stdout.WriteLine();
         stdout.WriteLine($"params: {N(model.Params)} ({N(model.Weights)} weights + {N(model.Biases)} biases) = {SpecAnalyzer.FormatParams(model.Params)}{Declared(spec.Totals.Params, model.Params)}");
         stdout.WriteLine($"FLOPS:  {N(model.Flops)} per image = {SpecAnalyzer.FormatFlops(model.Flops)}{Declared(spec.Totals.Flops, model.Flops)}  ({N(model.MultiplyAdds)} multiply-adds)");
-        stdout.WriteLine($"activations: {N(model.Plan.ActivationsPerImage)} floats per image");
+        stdout.WriteLine($"activations: {N(model.Plan.ActivationsPerImage)} floats per image for training, {N(model.Plan.InferenceActivationsPerImage)} for inference");
         return 0;
     }
 
