@@ -96,6 +96,12 @@ internal static class ModelEmitter
         w.Open("public static class InferenceAct");
         foreach (var t in plan.Tensors)
         {
+            if (t.IsInferenceView)
+            {
+                w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape}, no slot of its own: its op writes it into <c>{Xml(plan.Tensors[t.InferenceView].Name)}</c>, {N(t.InferenceViewOffset)} floats into each image.</summary>");
+                w.Line($"public const long {t.Identifier} = -1;");
+                continue;
+            }
             w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape}.</summary>");
             w.Line($"public const long {t.Identifier} = {L(t.InferenceOffset)};");
         }
@@ -201,14 +207,14 @@ internal static class ModelEmitter
             {
                 var x = plan.Tensors[c.Input];
                 w.Line($"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}");
-                w.Line($"b.ConvForward(in {Geometry(plan, c)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Af(y)}, relu: {B(c.Relu)});");
+                w.Line($"b.ConvForward(in {Geometry(plan, c)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Out(plan, y)}, relu: {B(c.Relu)}{Stride(plan, y)});");
                 break;
             }
             case PoolOp p:
             {
                 var x = plan.Tensors[p.Inputs[0]];
                 w.Line($"// {p.Layer}: {p.Pool} pool (n,{p.In.C},{p.In.H},{p.In.W}) -> (n,{p.Out.C},{p.Out.H},{p.Out.W}), {p.KernelH}x{p.KernelW} stride {p.StrideH} pad {p.PadH}");
-                w.Line($"b.PoolForward(in {Geometry(plan, p)}, n, {Af(x)}, {Af(y)});");
+                w.Line($"b.PoolForward(in {Geometry(plan, p)}, n, {Af(x)}, {Out(plan, y)}{Stride(plan, y)});");
                 break;
             }
             case LrnOp l:
@@ -222,10 +228,19 @@ internal static class ModelEmitter
             {
                 int spatial = cc.Out.H * cc.Out.W;
                 w.Line($"// {cc.Layer}: concat -> (n,{cc.Out.C},{cc.Out.H},{cc.Out.W})");
-                for (int i = 0; i < cc.Parts.Count; i++)
+                // Parts that an inference model's branches wrote in place are copied only in training.
+                for (int viewed = 0; viewed < 2; viewed++)
                 {
-                    var part = plan.Tensors[cc.Parts[i]];
-                    w.Line($"b.ConcatForward(n, {I(spatial)}, {Af(part)}, {I(part.Shape.C)}, {Af(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])});");
+                    var parts = Enumerable.Range(0, cc.Parts.Count).Where(i => plan.Tensors[cc.Parts[i]].IsInferenceView == (viewed == 1)).ToList();
+                    if (parts.Count == 0) continue;
+                    if (viewed == 1) w.Open("if (IsTraining)");
+                    foreach (int i in parts)
+                    {
+                        var part = plan.Tensors[cc.Parts[i]];
+                        string source = viewed == 1 ? A(part) : Af(part);
+                        w.Line($"b.ConcatForward(n, {I(spatial)}, {source}, {I(part.Shape.C)}, {Af(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])});");
+                    }
+                    if (viewed == 1) w.Close();
                 }
                 break;
             }
@@ -365,6 +380,14 @@ internal static class ModelEmitter
 
     /// <summary>A tensor's slot in Forward, which runs on both arenas: the training one, or the inference one.</summary>
     private static string Af(TensorSlot t) => $"A(Act.{t.Identifier}, InferenceAct.{t.Identifier})";
+
+    /// <summary>Where an op writes its output in Forward: its slot, or for an inference view its channels of the concatenation.</summary>
+    private static string Out(Plan plan, TensorSlot t) => t.IsInferenceView
+        ? $"A(Act.{t.Identifier}, InferenceAct.{plan.Tensors[t.InferenceView].Identifier}, {L(t.InferenceViewOffset)})"
+        : Af(t);
+
+    /// <summary>The output image stride argument of an op that writes an inference view: the concatenation's image size.</summary>
+    private static string Stride(Plan plan, TensorSlot t) => t.IsInferenceView ? $", yStride: InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "";
 
     private static string dA(TensorSlot t) => $"dA(Act.{t.Identifier})";
 

@@ -90,10 +90,10 @@ public sealed class TimingBackend(IBackend inner) : IBackend
 
     public void Synchronize() => inner.Synchronize();
 
-    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
+    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0)
     {
         var gg = g;
-        Time("conv-fwd " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvForward(gg, n, x, w, b, y, relu));
+        Time("conv-fwd " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvForward(gg, n, x, w, b, y, relu, yStride));
     }
 
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
@@ -110,10 +110,10 @@ public sealed class TimingBackend(IBackend inner) : IBackend
 
     public void ReluBackward(BufferView y, BufferView dy, long length) => Time("relu-bwd", 0, () => inner.ReluBackward(y, dy, length));
 
-    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y)
+    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0)
     {
         var gg = g;
-        Time("pool-fwd " + g, 0, () => inner.PoolForward(gg, n, x, y));
+        Time("pool-fwd " + g, 0, () => inner.PoolForward(gg, n, x, y, yStride));
     }
 
     public void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate)

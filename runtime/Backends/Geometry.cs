@@ -45,3 +45,18 @@ public readonly record struct LrnGeometry(int C, int H, int W, int Size, float A
 
     public override string ToString() => $"LRN {H}x{W}x{C}, size {Size}";
 }
+
+/// <summary>The image stride of a forward call's output (see <see cref="IBackend.ConvForward"/>).</summary>
+public static class ImageStride
+{
+    /// <summary>The floats from one image's output to the next: <paramref name="size"/> for 0, else the stride, which must hold an image.</summary>
+    public static long Resolve(long stride, long size)
+    {
+        if (stride == 0) return size;
+        if (stride < size) throw new ArgumentOutOfRangeException(nameof(stride), stride, $"An output image stride of {stride} floats is smaller than the {size} floats of one image.");
+        return stride;
+    }
+
+    /// <summary>Floats from the first output float to just past the last: all n images at the stride.</summary>
+    public static long Span(int n, long stride, long size) => n == 0 ? 0 : (n - 1) * Resolve(stride, size) + size;
+}

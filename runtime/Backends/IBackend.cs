@@ -38,9 +38,12 @@ public interface IBackend : IDisposable
 
     // ---- convolution -------------------------------------------------------------------------------------
     // x: (n, InC, InH, InW), w: (OutC, InC, KH, KW), b: (OutC), y: (n, OutC, OutH, OutW)
+    // The forward calls take yStride, the floats from one image's output to the next: 0 (compact) or at least the
+    // output's size per image, so that an op can write its images straight into a channel range of a wider tensor
+    // (a concatenation) and leave the floats between them alone.
 
-    /// <summary>y = conv(x, w) + b, then max(0, ·) when <paramref name="relu"/>.</summary>
-    void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu);
+    /// <summary>y = conv(x, w) + b, then max(0, ·) when <paramref name="relu"/>; image i of y at i × yStride (0: compact).</summary>
+    void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0);
 
     /// <summary>dx (=|+=) convᵀ(dy, w).</summary>
     void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
@@ -54,7 +57,8 @@ public interface IBackend : IDisposable
     // ---- pooling and normalisation -----------------------------------------------------------------------
 
     /// <summary>Max, average (over unpadded inputs) or L2 (√Σx²) pooling of each channel.</summary>
-    void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y);
+    /// <remarks>Image i of y at i × <paramref name="yStride"/> (0: compact).</remarks>
+    void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0);
 
     /// <summary>dx (=|+=) the pooling gradient; max pooling routes to the first maximum of each window.</summary>
     void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate);

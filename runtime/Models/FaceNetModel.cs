@@ -77,6 +77,16 @@ public abstract class FaceNetModel : IDisposable
     /// </summary>
     protected BufferView A(long trainingOffset, long inferenceOffset) => new(Activations, (IsTraining ? trainingOffset : inferenceOffset) * MaxBatch);
 
+    /// <summary>
+    /// Where an op writes a tensor that, in the inference arena, is a view into a concatenation: its own slot when
+    /// training, else <paramref name="inferenceImageOffset"/> floats into the first image of the concatenation's slot.
+    /// </summary>
+    protected BufferView A(long trainingOffset, long inferenceConcatOffset, long inferenceImageOffset) =>
+        IsTraining ? new(Activations, trainingOffset * MaxBatch) : new(Activations, inferenceConcatOffset * MaxBatch + inferenceImageOffset);
+
+    /// <summary>The output image stride of an op that writes an inference view: compact when training, else the concatenation's image size.</summary>
+    protected long InferenceStride(long concatImageSize) => IsTraining ? 0 : concatImageSize;
+
     /// <summary>Activation-gradient slot of a tensor, given its per-image offset.</summary>
     protected BufferView dA(long perImageOffset) => new(ActivationGradients!, perImageOffset * MaxBatch);
 

@@ -7,7 +7,8 @@ public sealed record ParameterTensor(string Name, IReadOnlyList<int> Shape, long
 
 /// <summary>
 /// An activation tensor of a generated model: its shape (C, H, W) and per-image offsets in the training arena and in
-/// the inference arena (where tensors whose lifetimes do not overlap share memory).
+/// the inference arena (where tensors whose lifetimes do not overlap share memory; -1 for an inception branch that an
+/// inference model writes straight into its concatenation).
 /// </summary>
 public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset, long InferenceOffset)
 {

@@ -9,7 +9,9 @@ namespace FaceNetGen.Specs;
 // A model built for inference only has a smaller activation arena: there tensor t starts at
 // t.InferenceOffset × MaxBatch, and a slot is reused once the last op that reads its tensor has run (first fit,
 // in forward order). The input and the output keep their slots for the model's life, so that Forward can run
-// again on the same input and the embeddings stay readable. No op's output shares memory with its inputs.
+// again on the same input and the embeddings stay readable. No op's output shares memory with its inputs. An
+// inception branch there writes straight into its channels of the concatenation (an output image stride), so the
+// concatenation copies nothing.
 // Parameters: one flat arena, each tensor at a fixed offset; weights are OIHW (convolution) or [out, in]
 // (fully connected), as in PyTorch and ONNX, and each bias follows its weight.
 //
@@ -37,8 +39,14 @@ public enum GradMode
     Accumulate,
 }
 
-/// <summary>An activation tensor (per image): its offset in the training arena and in the smaller inference arena.</summary>
-public sealed record TensorSlot(int Id, string Name, string Identifier, Shape Shape, long Offset, long InferenceOffset);
+/// <summary>
+/// An activation tensor (per image): its offset in the training arena and in the smaller inference arena, where it
+/// may instead be a view (InferenceView ≥ 0) into a concatenation's slot, InferenceViewOffset floats into each image.
+/// </summary>
+public sealed record TensorSlot(int Id, string Name, string Identifier, Shape Shape, long Offset, long InferenceOffset, int InferenceView, long InferenceViewOffset)
+{
+    public bool IsInferenceView => InferenceView >= 0;
+}
 
 /// <summary>How a parameter tensor is initialised: He normal before a ReLU, Glorot normal before a linear output, biases zero.</summary>
 public enum ParamInit
@@ -98,25 +106,41 @@ public sealed record Plan(
 
 /// <summary>
 /// The inference arena: per-image offsets where tensors whose lifetimes (from the op that writes them to the last op
-/// that reads them) do not overlap share memory.
+/// that reads them) do not overlap share memory, and concatenations whose branches write straight into them.
 /// </summary>
 public static class InferenceArena
 {
+    /// <summary>Where each tensor lives in the inference arena (arrays indexed by tensor id).</summary>
+    /// <param name="Offsets">Per-image offset of the tensor's own slot; -1 for a view.</param>
+    /// <param name="ViewOf">The concatenation a tensor is a view into, or -1.</param>
+    /// <param name="ViewOffsets">Where a view starts within each image of its concatenation (floats).</param>
+    /// <param name="Length">Floats per image of the arena.</param>
+    public sealed record Layout(long[] Offsets, int[] ViewOf, long[] ViewOffsets, long Length);
+
     /// <summary>
     /// Places every tensor of <paramref name="tensors"/> (indexed by id), given the ops in forward order; the
-    /// <paramref name="input"/> and <paramref name="output"/> tensors stay live throughout. Returns the offsets and
-    /// the arena's floats per image.
+    /// <paramref name="input"/> and <paramref name="output"/> tensors stay live throughout. A concatenation's part
+    /// that only the concatenation reads, written by a convolution or a pooling (whose forward kernels take an output
+    /// image stride), becomes a view: its op writes each image into the part's channels of the concatenation, whose
+    /// copy then has nothing to do. The concatenation's slot lives from its first part's op on.
     /// </summary>
-    public static (long[] Offsets, long Length) Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, int input, int output)
+    public static Layout Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, int input, int output)
     {
         int count = tensors.Count;
         var born = new int[count];
         var last = new int[count];
+        var readers = new int[count];
+        var producer = new PlanOp?[count];
         for (int t = 0; t < count; t++) born[t] = -1;
         for (int i = 0; i < ops.Count; i++)
         {
             born[ops[i].Output] = i;
-            foreach (int t in ops[i].Inputs) last[t] = Math.Max(last[t], i);
+            producer[ops[i].Output] = ops[i];
+            foreach (int t in ops[i].Inputs)
+            {
+                last[t] = Math.Max(last[t], i);
+                readers[t]++;
+            }
         }
         for (int t = 0; t < count; t++)
         {
@@ -127,8 +151,26 @@ public static class InferenceArena
         last[input] = int.MaxValue;
         last[output] = int.MaxValue;
 
-        var order = Enumerable.Range(0, count).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
+        var viewOf = new int[count];
+        var viewOffsets = new long[count];
+        for (int t = 0; t < count; t++) viewOf[t] = -1;
+        foreach (var op in ops)
+        {
+            if (op is not ConcatOp cc) continue;
+            long plane = (long)cc.Out.H * cc.Out.W;
+            for (int i = 0; i < cc.Parts.Count; i++)
+            {
+                int part = cc.Parts[i];
+                if (part == input || part == output || readers[part] != 1 || producer[part] is not (ConvOp or PoolOp)) continue;
+                viewOf[part] = cc.Output;
+                viewOffsets[part] = cc.ChannelOffsets[i] * plane;
+                born[cc.Output] = Math.Min(born[cc.Output], born[part]);
+            }
+        }
+
+        var order = Enumerable.Range(0, count).Where(t => viewOf[t] < 0).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
         var offsets = new long[count];
+        for (int t = 0; t < count; t++) offsets[t] = -1;
         var live = new List<int>();
         long length = 0;
         foreach (int t in order)
@@ -146,6 +188,6 @@ public static class InferenceArena
             live.Add(t);
             length = Math.Max(length, at + size);
         }
-        return (offsets, length);
+        return new Layout(offsets, viewOf, viewOffsets, length);
     }
 }

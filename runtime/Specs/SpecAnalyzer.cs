@@ -178,16 +178,19 @@ public static class SpecAnalyzer
             if (Diagnostics.Count > 0) return null;
 
             var ops = AssignGradModes();
-            var (inference, inferenceLength) = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
+            var inference = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
             var plan = new Plan(
-                new EquatableArray<TensorSlot>(_tensors.Select(t => t with { InferenceOffset = inference[t.Id] }).ToArray()),
+                new EquatableArray<TensorSlot>(_tensors.Select(t => t with
+                {
+                    InferenceOffset = inference.Offsets[t.Id], InferenceView = inference.ViewOf[t.Id], InferenceViewOffset = inference.ViewOffsets[t.Id],
+                }).ToArray()),
                 new EquatableArray<ParamSlot>(_params.ToArray()),
                 new EquatableArray<PlanOp>(ops),
                 0,
                 current,
                 _activationOffset,
                 _paramOffset,
-                inferenceLength);
+                inference.Length);
             return new AnalyzedModel(_spec, new EquatableArray<LayerReport>(_reports.ToArray()), _weights, _biases, _flops, _madds, plan, Hash(plan));
         }
 
@@ -456,7 +459,7 @@ public static class SpecAnalyzer
             }
             id = Unique(id);
             int t = _tensors.Count;
-            _tensors.Add(new TensorSlot(t, name, id, shape, _activationOffset, 0));
+            _tensors.Add(new TensorSlot(t, name, id, shape, _activationOffset, 0, -1, 0));
             _activationOffset += shape.Size;
             return t;
         }

@@ -118,14 +118,15 @@ public sealed unsafe partial class CpuBackend
     private readonly ConvBackwardDataWork _convData;
     private readonly ConvBackwardFilterWork _convFilter;
 
-    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
+    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0)
     {
-        float* px = P(x, (long)n * g.InSize), pw = P(w, g.WeightSize), pb = P(b, g.OutC), py = P(y, (long)n * g.OutSize);
+        long stride = ImageStride.Resolve(yStride, g.OutSize);
+        float* px = P(x, (long)n * g.InSize), pw = P(w, g.WeightSize), pb = P(b, g.OutC), py = P(y, ImageStride.Span(n, stride, g.OutSize));
         // Winograd before direct: the only shapes both take (24 input channels, 3×3) are faster with Winograd.
-        if (TakesPointwise(g)) _pointwise.Run(g, n, px, pw, pb, py, relu);
-        else if (TakesWinograd(g, n)) _winograd.Run(g, n, px, pw, pb, py, relu);
-        else if (TakesDirect(g)) _direct.Run(g, n, px, pw, pb, py, relu);
-        else _convForward.Run(g, n, px, pw, pb, py, relu);
+        if (TakesPointwise(g)) _pointwise.Run(g, n, px, pw, pb, py, relu, stride);
+        else if (TakesWinograd(g, n)) _winograd.Run(g, n, px, pw, pb, py, relu, yStride: stride);
+        else if (TakesDirect(g)) _direct.Run(g, n, px, pw, pb, py, relu, stride);
+        else _convForward.Run(g, n, px, pw, pb, py, relu, stride);
     }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
@@ -147,15 +148,17 @@ public sealed unsafe partial class CpuBackend
         private ConvGeometry _g;
         private ColumnPlan _plan;
         private float* _x, _w, _b, _y;
+        private long _yStride;
         private bool _relu;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
             _g = g;
             _x = x;
             _w = w;
             _b = b;
             _y = y;
+            _yStride = yStride;
             _relu = relu;
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: true);
             int hw = g.OutH * g.OutW;
@@ -204,7 +207,7 @@ public sealed unsafe partial class CpuBackend
             int ldc;
             if (imgCount == 1)
             {
-                c = _y + (long)img0 * g.OutSize + (long)m0 * hw + hw0;
+                c = _y + img0 * _yStride + (long)m0 * hw + hw0;
                 ldc = hw;
             }
             else
@@ -231,7 +234,7 @@ public sealed unsafe partial class CpuBackend
                 for (int oc = 0; oc < m; oc++)
                 {
                     var src = new ReadOnlySpan<float>(tmp + (long)oc * cols + i * hw, hw);
-                    var dst = new Span<float>(_y + (long)(img0 + i) * g.OutSize + (long)(m0 + oc) * hw, hw);
+                    var dst = new Span<float>(_y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw);
                     TensorPrimitives.Add(src, _b[m0 + oc], dst);
                     if (_relu) TensorPrimitives.Max(dst, 0f, dst);
                 }

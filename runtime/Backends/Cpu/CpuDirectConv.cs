@@ -45,15 +45,17 @@ public sealed unsafe partial class CpuBackend
 
         private ConvGeometry _g;
         private float* _x, _wt, _b, _y;
+        private long _yStride;
         private bool _relu;
         private int _bands, _phaseLength;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
             _g = g;
             _x = x;
             _b = b;
             _y = y;
+            _yStride = yStride;
             _relu = relu;
             // Weights as [tap][OutC], so that a tap's sixteen channel weights are adjacent.
             int taps = g.InC * g.KernelH * g.KernelW;
@@ -121,7 +123,7 @@ public sealed unsafe partial class CpuBackend
                     for (int t = 0; t < tiles; t++)
                     {
                         int ox = 16 * t;
-                        float* yp = _y + (long)img * g.OutSize + (long)oc0 * plane + (long)oy * g.OutW + ox;
+                        float* yp = _y + img * _yStride + (long)oc0 * plane + (long)oy * g.OutW + ox;
                         Tile(band + ox, tapOffset, taps, _wt + oc0, g.OutC, yp, plane, bias, relu, g.OutW - ox);
                     }
                 }

@@ -36,16 +36,18 @@ public sealed unsafe partial class CpuBackend
 
         private ConvGeometry _g;
         private float* _x, _w, _b, _y;
+        private long _yStride;
         private bool _relu;
         private int _chunks;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu)
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
             _g = g;
             _x = x;
             _w = w;
             _b = b;
             _y = y;
+            _yStride = yStride;
             _relu = relu;
             _chunks = (g.OutH * g.OutW + Chunk - 1) / Chunk;
             owner._pool.Run(this, n * _chunks, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
@@ -62,7 +64,7 @@ public sealed unsafe partial class CpuBackend
             for (int oc = 0; oc < g.OutC; oc += 4)
             {
                 int rows = Math.Min(4, g.OutC - oc);
-                float* y = _y + (long)img * g.OutSize + (long)oc * hw;
+                float* y = _y + img * _yStride + (long)oc * hw;
                 // A short group repeats its last row of W (and discards those sums).
                 float* w0 = _w + (long)oc * inC;
                 for (int r = 0; r < 4; r++) bias[r] = _b[oc + Math.Min(r, rows - 1)];

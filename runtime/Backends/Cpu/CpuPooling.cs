@@ -9,11 +9,14 @@ public sealed unsafe partial class CpuBackend
 {
     private readonly PoolWork _pooling;
 
-    public override void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y) =>
-        _pooling.Run(g, n, P(x, (long)n * g.InSize), P(y, (long)n * g.OutSize), null, null, false, backward: false);
+    public override void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0)
+    {
+        long stride = ImageStride.Resolve(yStride, g.OutSize);
+        _pooling.Run(g, n, P(x, (long)n * g.InSize), P(y, ImageStride.Span(n, stride, g.OutSize)), null, null, false, backward: false, stride);
+    }
 
     public override void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate) =>
-        _pooling.Run(g, n, P(x, (long)n * g.InSize), P(y, (long)n * g.OutSize), P(dy, (long)n * g.OutSize), P(dx, (long)n * g.InSize), accumulate, backward: true);
+        _pooling.Run(g, n, P(x, (long)n * g.InSize), P(y, (long)n * g.OutSize), P(dy, (long)n * g.OutSize), P(dx, (long)n * g.InSize), accumulate, backward: true, g.OutSize);
 
     /// <summary>Max, average and L2 pooling, forward and backward, one channel plane at a time, planes split across workers.</summary>
     private sealed class PoolWork(CpuBackend owner) : IParallelWork
@@ -26,8 +29,11 @@ public sealed unsafe partial class CpuBackend
         private float* _x, _y, _dy, _dx;
         private bool _accumulate, _backward;
         private int _planes;
+        /// <summary>Floats from one image of y to the next; when it is not compact, no item spans two images.</summary>
+        private long _yStride;
+        private int _itemsPerImage;
 
-        public void Run(in PoolGeometry g, int n, float* x, float* y, float* dy, float* dx, bool accumulate, bool backward)
+        public void Run(in PoolGeometry g, int n, float* x, float* y, float* dy, float* dx, bool accumulate, bool backward, long yStride)
         {
             _g = g;
             _x = x;
@@ -38,14 +44,31 @@ public sealed unsafe partial class CpuBackend
             _backward = backward;
             _planes = n * g.C;
             _planesPerItem = Math.Max(MinPlanesPerItem, Math.Min(FloatsPerItem / Math.Max(1, g.InH * g.InW), (_planes + owner.Threads - 1) / owner.Threads));
-            owner._pool.Run(this, (_planes + _planesPerItem - 1) / _planesPerItem, (backward ? 3.0 : 2.0) * n * g.KernelH * (g.InSize + g.OutSize) * NanosecondsPerFloat);
+            _yStride = yStride;
+            _itemsPerImage = 0;
+            int items = (_planes + _planesPerItem - 1) / _planesPerItem;
+            if (yStride != g.OutSize)
+            {
+                // A slice of a wider tensor: each image's planes are contiguous, but the images are yStride apart.
+                _planesPerItem = Math.Min(_planesPerItem, g.C);
+                _itemsPerImage = (g.C + _planesPerItem - 1) / _planesPerItem;
+                items = n * _itemsPerImage;
+            }
+            owner._pool.Run(this, items, (backward ? 3.0 : 2.0) * n * g.KernelH * (g.InSize + g.OutSize) * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)
         {
             var g = _g;
             int inPlane = g.InH * g.InW, outPlane = g.OutH * g.OutW;
-            int first = index * _planesPerItem, end = Math.Min(_planes, first + _planesPerItem), count = end - first;
+            int first = index * _planesPerItem, end = Math.Min(_planes, first + _planesPerItem);
+            if (_itemsPerImage > 0)
+            {
+                int image = index / _itemsPerImage;
+                first = image * g.C + index % _itemsPerImage * _planesPerItem;
+                end = Math.Min((image + 1) * g.C, first + _planesPerItem);
+            }
+            int count = end - first;
             bool box = g.Kind != PoolKind.Average && SameWidth(g) && SameHeight(g);
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
@@ -63,7 +86,7 @@ public sealed unsafe partial class CpuBackend
             }
             if (!_backward && TakesHalving(g) && Im2Col.Wide(owner.Simd))
             {
-                Halve(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * (g.InW + 1) + 64 + g.OutW));
+                Halve(g, _x + (long)first * inPlane, Y(first, outPlane), count, owner.Scratch(worker).Tmp.Ensure((long)count * g.OutH * (g.InW + 1) + 64 + g.OutW));
                 return;
             }
             float* rows = owner.Scratch(worker).Tmp.Ensure(floats);
@@ -74,7 +97,7 @@ public sealed unsafe partial class CpuBackend
                 long length = count * block;
                 if (flat)
                 {
-                    BoxFlat(g, _x + (long)first * inPlane, _y + (long)first * outPlane, count, rows);
+                    BoxFlat(g, _x + (long)first * inPlane, Y(first, outPlane), count, rows);
                     return;
                 }
                 if (!_backward)
@@ -87,7 +110,7 @@ public sealed unsafe partial class CpuBackend
                         src = a;
                     }
                     VerticalBox(g.Kind, src, b, count, g.InH, g.InW, g.PadH);
-                    float* y = _y + (long)first * outPlane;
+                    float* y = Y(first, outPlane);
                     Box(g.Kind, b, y, count * g.OutH, g.InW, g.PadW);
                     if (g.Kind == PoolKind.L2) TensorPrimitives.Sqrt(new ReadOnlySpan<float>(y, (int)length), new Span<float>(y, (int)length));
                     return;
@@ -108,7 +131,7 @@ public sealed unsafe partial class CpuBackend
             for (int p = first; p < end; p++)
             {
                 float* x = _x + (long)p * inPlane;
-                float* y = _y + (long)p * outPlane;
+                float* y = Y(p, outPlane);
                 if (!_backward)
                 {
                     Forward(g, x, y, rows, Im2Col.Wide(owner.Simd));
@@ -121,6 +144,9 @@ public sealed unsafe partial class CpuBackend
                 }
             }
         }
+
+        /// <summary>Plane <paramref name="plane"/> (image × C + channel) of y, whose images are <see cref="_yStride"/> apart.</summary>
+        private float* Y(int plane, int outPlane) => _y + (long)(plane / _g.C) * _yStride + (long)(plane % _g.C) * outPlane;
 
         /// <summary>
         /// Separable: for each output row, the window's input rows are reduced vertically with vector ops into one

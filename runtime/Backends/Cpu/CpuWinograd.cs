@@ -64,6 +64,7 @@ public sealed unsafe partial class CpuBackend
         private ConvGeometry _g;
         private ColumnPlan _plan;
         private float* _x, _u, _b, _y;
+        private long _yStride;
         private bool _relu, _accumulate;
         private int _tilesW, _tiles;
 
@@ -79,13 +80,15 @@ public sealed unsafe partial class CpuBackend
         /// rotated by 180°): the backward data pass of a 3×3 stride-1 "same" convolution is one of these.
         /// </param>
         /// <param name="accumulate">Add into y instead of overwriting it.</param>
-        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed = false, bool accumulate = false)
+        /// <param name="yStride">Floats from one image of y to the next (0: compact).</param>
+        public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed = false, bool accumulate = false, long yStride = 0)
         {
             _accumulate = accumulate;
             _g = g;
             _x = x;
             _b = b;
             _y = y;
+            _yStride = yStride == 0 ? g.OutSize : yStride;
             _relu = relu;
             _tilesW = (g.OutW + 1) / 2;
             _tiles = _tilesW * ((g.OutH + 1) / 2);
@@ -293,7 +296,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int* run = runs + 5 * q;
                     int oy = 2 * run[1];
-                    float* outRow = _y + (long)(img0 + run[0]) * g.OutSize + (long)oc * outHw + (long)oy * g.OutW;
+                    float* outRow = _y + (img0 + run[0]) * _yStride + (long)oc * outHw + (long)oy * g.OutW;
                     for (int k = 0; k < run[3]; k += 16)
                     {
                         int tiles = Math.Min(16, run[3] - k);
@@ -450,7 +453,7 @@ public sealed unsafe partial class CpuBackend
                     }
                     int img = img0 + j / tCount, t = t0 + j % tCount;
                     int oy = 2 * (t / _tilesW), ox = 2 * (t % _tilesW);
-                    float* o = _y + (long)img * g.OutSize + (long)oc * outHw + (long)oy * g.OutW + ox;
+                    float* o = _y + img * _yStride + (long)oc * outHw + (long)oy * g.OutW + ox;
                     bool right = ox + 1 < g.OutW, below = oy + 1 < g.OutH;
                     if (_accumulate)
                     {

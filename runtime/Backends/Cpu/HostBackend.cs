@@ -36,7 +36,7 @@ public abstract class HostBackend : IBackend
 
     protected static Span<float> S(BufferView view, long length) => CpuBuffer.Span(view, length);
 
-    public abstract void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu);
+    public abstract void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0);
 
     public abstract void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
@@ -44,7 +44,7 @@ public abstract class HostBackend : IBackend
 
     public abstract void ReluBackward(BufferView y, BufferView dy, long length);
 
-    public abstract void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y);
+    public abstract void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0);
 
     public abstract void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate);
 

@@ -11,8 +11,20 @@ public sealed class ReferenceBackend : HostBackend
 
     public override string Description => "naive reference kernels (double accumulation, one thread)";
 
-    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu) =>
-        ReferenceKernels.ConvForward(g, n, S(x, (long)n * g.InSize), S(w, g.WeightSize), S(b, g.OutC), S(y, (long)n * g.OutSize), relu);
+    public override void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0)
+    {
+        var compact = new float[(long)n * g.OutSize];
+        ReferenceKernels.ConvForward(g, n, S(x, (long)n * g.InSize), S(w, g.WeightSize), S(b, g.OutC), compact, relu);
+        Place(compact, y, n, g.OutSize, yStride);
+    }
+
+    /// <summary>Copies n compact images of <paramref name="size"/> floats to <paramref name="y"/>, image i at i × stride.</summary>
+    private static void Place(float[] compact, BufferView y, int n, long size, long yStride)
+    {
+        long stride = ImageStride.Resolve(yStride, size);
+        var dst = S(y, ImageStride.Span(n, stride, size));
+        for (int i = 0; i < n; i++) compact.AsSpan((int)(i * size), (int)size).CopyTo(dst.Slice((int)(i * stride)));
+    }
 
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         ReferenceKernels.ConvBackwardData(g, n, S(dy, (long)n * g.OutSize), S(w, g.WeightSize), S(dx, (long)n * g.InSize), accumulate);
@@ -22,8 +34,12 @@ public sealed class ReferenceBackend : HostBackend
 
     public override void ReluBackward(BufferView y, BufferView dy, long length) => ReferenceKernels.ReluBackward(S(y, length), S(dy, length));
 
-    public override void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y) =>
-        ReferenceKernels.PoolForward(g, n, S(x, (long)n * g.InSize), S(y, (long)n * g.OutSize));
+    public override void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0)
+    {
+        var compact = new float[(long)n * g.OutSize];
+        ReferenceKernels.PoolForward(g, n, S(x, (long)n * g.InSize), compact);
+        Place(compact, y, n, g.OutSize, yStride);
+    }
 
     public override void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate) =>
         ReferenceKernels.PoolBackward(g, n, S(x, (long)n * g.InSize), S(y, (long)n * g.OutSize), S(dy, (long)n * g.OutSize), S(dx, (long)n * g.InSize), accumulate);

@@ -33,6 +33,7 @@ public sealed unsafe class CudaBackend : IBackend
     private readonly Dictionary<(LrnGeometry, int), (CudnnLrnDescriptor Lrn, CudnnTensorDescriptor X)> _lrns = new();
     private readonly Dictionary<(int, int), (CudnnTensorDescriptor Dy, CudnnTensorDescriptor Db)> _linearBias = new();
     private CudaMemory? _workspace;
+    private CudaMemory? _staging;
     private bool _disposed;
 
     /// <summary>Starts the backend on the first GPU, or throws a <see cref="FaceNetException"/> with the probe's reason.</summary>
@@ -189,6 +190,33 @@ public sealed unsafe class CudaBackend : IBackend
         return _workspace.Pointer;
     }
 
+    /// <summary>
+    /// Where a forward call with an output image stride computes its compact result before <see cref="Place"/> copies
+    /// it out: a buffer of at least <paramref name="floats"/>, grown after the stream drains.
+    /// </summary>
+    private IntPtr Staging(long floats)
+    {
+        long bytes = floats * sizeof(float);
+        if (_staging is null || _staging.Bytes < bytes)
+        {
+            if (_staging is not null)
+            {
+                CudaCheck.Runtime(CudaRuntimeApi.cudaStreamSynchronize(_streamPtr));
+                _staging.Dispose();
+                _staging = null;
+            }
+            _staging = new CudaMemory(bytes);
+        }
+        return _staging.Pointer;
+    }
+
+    /// <summary>Copies n compact images of <paramref name="size"/> floats to <paramref name="y"/>, image i at i × stride.</summary>
+    private void Place(IntPtr compact, BufferView y, int n, long size, long stride)
+    {
+        IntPtr dst = Ptr(y, ImageStride.Span(n, stride, size));
+        CudaCheck.Driver(_kernels.Launch("strided_copy", n * size, _streamPtr, compact, dst, (long)n, size, size, stride, 0));
+    }
+
     // ---- convolution -------------------------------------------------------------------------------------
 
     private CudaConvolutionPlan Plan(in ConvGeometry g, int n)
@@ -202,16 +230,20 @@ public sealed unsafe class CudaBackend : IBackend
         return plan;
     }
 
-    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu)
+    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0)
     {
         EnsureContext();
-        IntPtr px = Ptr(x, (long)n * g.InSize), pw = Ptr(w, g.WeightSize), pb = Ptr(b, g.OutC), py = Ptr(y, (long)n * g.OutSize);
+        long stride = ImageStride.Resolve(yStride, g.OutSize);
+        IntPtr px = Ptr(x, (long)n * g.InSize), pw = Ptr(w, g.WeightSize), pb = Ptr(b, g.OutC);
+        // A strided output (a slice of a concatenation) is computed compact, then placed.
+        IntPtr py = stride == g.OutSize ? Ptr(y, (long)n * g.OutSize) : Staging((long)n * g.OutSize);
         var plan = Plan(g, n);
         int algo = plan.ForwardAlgorithm(_cudnn, _options);
         IntPtr ws = Workspace(plan.ForwardWorkspace);
         float one = 1, zero = 0;
         CudaCheck.Cudnn(CudnnApi.cudnnConvolutionForward(_cudnn, &one, plan.X, px, plan.W, pw, plan.Convolution, algo, ws, plan.ForwardWorkspace, &zero, plan.Y, py));
         CudaCheck.Driver(_kernels.Launch("bias_act", (long)n * g.OutSize, _streamPtr, py, pb, (long)n * g.OutSize, g.OutC, g.OutH * g.OutW, relu ? 1 : 0));
+        if (stride != g.OutSize) Place(py, y, n, g.OutSize, stride);
     }
 
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
@@ -270,19 +302,24 @@ public sealed unsafe class CudaBackend : IBackend
 
     private static int KindCode(PoolKind kind) => kind switch { PoolKind.Max => 0, PoolKind.Average => 1, _ => 2 };
 
-    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y)
+    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0)
     {
         EnsureContext();
-        IntPtr px = Ptr(x, (long)n * g.InSize), py = Ptr(y, (long)n * g.OutSize);
+        long stride = ImageStride.Resolve(yStride, g.OutSize);
+        IntPtr px = Ptr(x, (long)n * g.InSize);
+        IntPtr py = stride == g.OutSize ? Ptr(y, (long)n * g.OutSize) : Staging((long)n * g.OutSize);
         if (UseCudnnPooling(g))
         {
             var plan = PoolPlan(g, n);
             float one = 1, zero = 0;
             CudaCheck.Cudnn(CudnnApi.cudnnPoolingForward(_cudnn, plan.Pool, &one, plan.X, px, &zero, plan.Y, py));
-            return;
         }
-        CudaCheck.Driver(_kernels.Launch("pool_forward", (long)n * g.OutSize, _streamPtr, px, py, (long)n * g.C,
-            g.InH, g.InW, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, KindCode(g.Kind)));
+        else
+        {
+            CudaCheck.Driver(_kernels.Launch("pool_forward", (long)n * g.OutSize, _streamPtr, px, py, (long)n * g.C,
+                g.InH, g.InW, g.OutH, g.OutW, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW, KindCode(g.Kind)));
+        }
+        if (stride != g.OutSize) Place(py, y, n, g.OutSize, stride);
     }
 
     public void PoolBackward(in PoolGeometry g, int n, BufferView x, BufferView y, BufferView dy, BufferView dx, bool accumulate)
@@ -521,6 +558,8 @@ public sealed unsafe class CudaBackend : IBackend
         _linearBias.Clear();
         _workspace?.Dispose();
         _workspace = null;
+        _staging?.Dispose();
+        _staging = null;
         _kernels?.Dispose();
         _cudnn?.Dispose();
         _cublas?.Dispose();

@@ -124,6 +124,15 @@ public static class KernelAgreement
                 new[] { U((long)n * g.InSize), U(g.WeightSize, 0.3f), U(g.OutC), U((long)n * g.OutSize) }, new[] { 3 },
                 (b, v) => b.ConvForward(gg, n, v[0], v[1], v[2], v[3], relu));
         }
+        {
+            // Written into a channel slice of a wider tensor (an inference model's inception branch): the floats between
+            // the images must stay as they were.
+            var (name, n, g, relu) = convs[0];
+            long stride = 2L * g.OutSize + 3;
+            yield return new Case("conv forward", $"n={n} {g} {name}, images {stride} floats apart", ReductionTolerance,
+                new[] { U((long)n * g.InSize), U(g.WeightSize, 0.3f), U(g.OutC), U(g.OutSize + n * stride) }, new[] { 3 },
+                (b, v) => b.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(g.OutSize), relu, stride));
+        }
         foreach (var (name, n, g, _) in convs.Take(2))
         {
             var gg = g;
@@ -157,6 +166,10 @@ public static class KernelAgreement
             yield return new Case("pool forward", $"n={n} {g} ({name})", ElementwiseTolerance,
                 new[] { U((long)n * g.InSize), U((long)n * g.OutSize) }, new[] { 1 },
                 (b, v) => b.PoolForward(gg, n, v[0], v[1]));
+            long stride = 2L * g.OutSize + 5;
+            yield return new Case("pool forward", $"n={n} {g} ({name}), images {stride} floats apart", ElementwiseTolerance,
+                new[] { U((long)n * g.InSize), U(g.OutSize + n * stride) }, new[] { 1 },
+                (b, v) => b.PoolForward(gg, n, v[0], v[1].Slice(gg.OutSize), stride));
             // The backward pass is given the forward's own output y, computed by the reference on the host.
             var x = U((long)n * g.InSize);
             var y = new float[(long)n * g.OutSize];

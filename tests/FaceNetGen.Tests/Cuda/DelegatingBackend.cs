@@ -33,7 +33,7 @@ internal sealed class DelegatingBackend : IBackend
 
     public void Synchronize() => _inner.Synchronize();
 
-    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu) => _inner.ConvForward(g, n, x, w, b, y, relu);
+    public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0) => _inner.ConvForward(g, n, x, w, b, y, relu, yStride);
 
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) => _inner.ConvBackwardData(g, n, dy, w, dx, accumulate);
 
@@ -44,15 +44,20 @@ internal sealed class DelegatingBackend : IBackend
         if (!SkipReluBackward) _inner.ReluBackward(y, dy, length);
     }
 
-    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y)
+    public void PoolForward(in PoolGeometry g, int n, BufferView x, BufferView y, long yStride = 0)
     {
-        _inner.PoolForward(g, n, x, y);
+        _inner.PoolForward(g, n, x, y, yStride);
         if (L2PoolWithoutRoot && g.Kind.ToString() == "L2") // PoolKind by name: the test project sees the type in two assemblies
         {
-            var host = new float[(long)n * g.OutSize];
-            _inner.Download(y, host);
-            for (int i = 0; i < host.Length; i++) host[i] *= host[i];
-            _inner.Upload(host, y);
+            long stride = yStride == 0 ? g.OutSize : yStride;
+            var host = new float[g.OutSize];
+            for (int image = 0; image < n; image++)
+            {
+                var at = new BufferView(y.Buffer, y.Offset + image * stride);
+                _inner.Download(at, host);
+                for (int i = 0; i < host.Length; i++) host[i] *= host[i];
+                _inner.Upload(host, at);
+            }
         }
     }
 

@@ -359,4 +359,62 @@ public class CpuKernelAgreementTests
             KernelHarness.Agree(cpu, new[] { whole, part }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, accumulate), 0, "concat backward");
         }
     }
+
+    /// <summary>
+    /// The forward kernels' output image stride: each image written into its channel slice of a wider tensor (as an
+    /// inference model writes an inception branch straight into the concatenation), equal to the compact result, and
+    /// the floats between the slices left as they were. Shapes that take every convolution path (narrow 1×1, Winograd,
+    /// direct, im2col one image and several to an item) and every forward pooling path (halving, flat box, box, rows).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Strided_forward_outputs_fill_their_slice_of_a_wider_tensor(SimdLevel level, int threads)
+    {
+        using var cpu = new CpuBackend(threads, level);
+        using var reference = new ReferenceBackend();
+        const int n = 5;
+        foreach (var g in new[]
+                 {
+                     Conv(16, 35, 29, 16, 1, 1, 0), Conv(32, 13, 12, 40, 3, 1, 1), Conv(3, 23, 41, 16, 7, 2, 3),
+                     Conv(9, 26, 27, 35, 3, 1, 1), Conv(16, 3, 3, 12, 3, 1, 1), Conv(20, 6, 5, 12, 1, 1, 0),
+                 })
+        {
+            var x = KernelHarness.Random(n * g.InSize, 90);
+            var wt = KernelHarness.Random(g.WeightSize, 91, 0.3f);
+            var b = KernelHarness.Random(g.OutC, 92);
+            var compact = KernelHarness.Run(reference, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu: true))[3];
+            CheckSlices(g.ToString(), compact, g.OutSize, (be, y, stride) => KernelHarness.Run(be, new[] { x, wt, b, y }, (bb, v) => bb.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(g.OutSize), relu: true, stride))[3]);
+        }
+        foreach (var g in new[]
+                 {
+                     new PoolGeometry(PoolKind.Max, 37, 24, 24, 12, 12, 3, 3, 2, 2, 1, 1), new PoolGeometry(PoolKind.L2, 37, 6, 6, 6, 6, 3, 3, 1, 1, 1, 1),
+                     new PoolGeometry(PoolKind.Max, 21, 9, 40, 9, 40, 3, 3, 1, 1, 1, 1), new PoolGeometry(PoolKind.Average, 7, 11, 13, 5, 6, 3, 3, 2, 2, 0, 0),
+                 })
+        {
+            var x = KernelHarness.Random(n * g.InSize, 93);
+            var compact = KernelHarness.Run(reference, new[] { x, new float[n * g.OutSize] }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
+            CheckSlices(g.ToString(), compact, g.OutSize, (be, y, stride) => KernelHarness.Run(be, new[] { x, y }, (bb, v) => bb.PoolForward(g, n, v[0], v[1].Slice(g.OutSize), stride))[1]);
+        }
+
+        // Images `size` floats long, `stride` apart from offset `size` on, in a tensor of sentinels.
+        void CheckSlices(string what, float[] compact, int size, Func<IBackend, float[], long, float[]> run)
+        {
+            long stride = 3L * size + 5;
+            var sentinels = KernelHarness.Random((int)(size + n * stride), 94);
+            foreach (var backend in new IBackend[] { cpu, reference })
+            {
+                var y = run(backend, (float[])sentinels.Clone(), stride);
+                var expected = (float[])sentinels.Clone();
+                for (int i = 0; i < n; i++) Array.Copy(compact, i * size, expected, size + i * stride, size);
+                KernelHarness.AssertClose(expected, y, 1e-4, $"{backend.Name} strided {what}");
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    long at = i - size;
+                    bool inside = at >= 0 && at % stride < size && at / stride < n;
+                    if (!inside) Assert.True(expected[i] == y[i], $"{backend.Name} strided {what}: float {i}, outside every image, changed");
+                }
+            }
+            Assert.Throws<ArgumentOutOfRangeException>(() => run(cpu, new float[size + n * size], size - 1));
+        }
+    }
 }

@@ -19,10 +19,11 @@ public class InferenceArenaTests
     [MemberData(nameof(Specs))]
     public void Tensors_alive_at_the_same_time_never_share_inference_memory(string name)
     {
-        var plan = ModelCatalog.Get(name).Info;
-        var analyzed = SpecAnalyzer.Compile(BuiltInSpecs.GetText(name)!).Model!;
-        var ops = analyzed.Plan.Ops;
-        int count = analyzed.Plan.Tensors.Count;
+        var info = ModelCatalog.Get(name).Info;
+        var plan = SpecAnalyzer.Compile(BuiltInSpecs.GetText(name)!).Model!.Plan;
+        var ops = plan.Ops;
+        var tensors = plan.Tensors;
+        int count = tensors.Count;
         var born = new int[count];
         var last = new int[count];
         for (int i = 0; i < ops.Count; i++)
@@ -30,23 +31,38 @@ public class InferenceArenaTests
             born[ops[i].Output] = i;
             foreach (int t in ops[i].Inputs) last[t] = Math.Max(last[t], i);
         }
-        last[analyzed.Plan.InputTensor] = last[analyzed.Plan.OutputTensor] = int.MaxValue;
-        var tensors = plan.Activations;
-        Assert.Equal(count, tensors.Count);
-        for (int a = 0; a < count; a++)
+        born[plan.InputTensor] = -1;
+        last[plan.InputTensor] = last[plan.OutputTensor] = int.MaxValue;
+        // A view is written into its concatenation, which is therefore alive from the view's op on; the view must be
+        // read by nothing but the concatenation, and lie within one image of it.
+        int views = 0;
+        foreach (var t in tensors.Where(t => t.IsInferenceView))
         {
-            Assert.InRange(tensors[a].InferenceOffset + tensors[a].Size, tensors[a].Size, plan.InferenceActivationsPerImage);
-            for (int b = a + 1; b < count; b++)
+            views++;
+            var whole = tensors[t.InferenceView];
+            var concat = Assert.IsType<ConcatOp>(ops.Single(o => o.Output == whole.Id));
+            Assert.Equal(t.Id, Assert.Single(ops, o => o.Inputs.Contains(t.Id)).Inputs.Single(i => i == t.Id));
+            Assert.Equal(concat.ChannelOffsets[concat.Parts.ToList().IndexOf(t.Id)] * (long)whole.Shape.H * whole.Shape.W, t.InferenceViewOffset);
+            Assert.InRange(t.InferenceViewOffset + t.Shape.Size, t.Shape.Size, whole.Shape.Size);
+            born[whole.Id] = Math.Min(born[whole.Id], born[t.Id]);
+            Assert.Equal(-1, info.Activations[t.Id].InferenceOffset);
+        }
+        if (ops.Any(o => o is ConcatOp)) Assert.True(views > 0, $"{name}: no inception branch writes into its concatenation");
+        var slots = tensors.Where(t => !t.IsInferenceView).ToList();
+        foreach (var a in slots)
+        {
+            Assert.Equal(a.InferenceOffset, info.Activations[a.Id].InferenceOffset);
+            Assert.InRange(a.InferenceOffset + a.Shape.Size, a.Shape.Size, plan.InferenceActivationsPerImage);
+            foreach (var b in slots.Where(b => b.Id > a.Id))
             {
-                bool together = born[a] <= last[b] && born[b] <= last[a];
-                bool overlap = tensors[a].InferenceOffset < tensors[b].InferenceOffset + tensors[b].Size &&
-                               tensors[b].InferenceOffset < tensors[a].InferenceOffset + tensors[a].Size;
-                Assert.False(together && overlap, $"{name}: '{tensors[a].Name}' and '{tensors[b].Name}' are alive together but share inference memory");
+                bool together = born[a.Id] <= last[b.Id] && born[b.Id] <= last[a.Id];
+                bool overlap = a.InferenceOffset < b.InferenceOffset + b.Shape.Size && b.InferenceOffset < a.InferenceOffset + a.Shape.Size;
+                Assert.False(together && overlap, $"{name}: '{a.Name}' and '{b.Name}' are alive together but share inference memory");
             }
         }
         // The point of it: the inference arena is much smaller than the training one (every spec here at most half).
-        Assert.True(plan.InferenceActivationsPerImage * 2 <= plan.ActivationsPerImage,
-            $"{name}: inference arena {plan.InferenceActivationsPerImage} floats per image, training {plan.ActivationsPerImage}");
+        Assert.True(info.InferenceActivationsPerImage * 2 <= info.ActivationsPerImage,
+            $"{name}: inference arena {info.InferenceActivationsPerImage} floats per image, training {info.ActivationsPerImage}");
     }
 
     [Theory]
