@@ -174,7 +174,18 @@ internal static class ModelEmitter
         w.Open("public override void Forward(int n)");
         w.Line("CheckForward(n);");
         w.Line("var b = Backend;");
-        foreach (var op in plan.Ops) EmitForward(w, plan, op);
+        for (int i = 0; i < plan.Ops.Count; i++)
+        {
+            if (FusedPool(plan, i) is { } pool)
+            {
+                EmitConvPool(w, plan, (ConvOp)plan.Ops[i], pool);
+                i++;
+            }
+            else
+            {
+                EmitForward(w, plan, plan.Ops[i]);
+            }
+        }
         w.Close();
         w.Line();
 
@@ -196,6 +207,24 @@ internal static class ModelEmitter
         w.Close(); // class
         w.Close(); // namespace
         return w.ToString();
+    }
+
+    /// <summary>The pooling right after convolution <paramref name="i"/> when it is the only reader of the convolution's output.</summary>
+    private static PoolOp? FusedPool(Plan plan, int i)
+    {
+        if (plan.Ops[i] is not ConvOp conv || i + 1 >= plan.Ops.Count || plan.Ops[i + 1] is not PoolOp pool || pool.Inputs[0] != conv.Output) return null;
+        return plan.Ops.Count(o => o.Inputs.Contains(conv.Output)) == 1 && conv.Output != plan.OutputTensor ? pool : null;
+    }
+
+    /// <summary>A convolution and the pooling of its output as one call, which a backend may fuse image by image.</summary>
+    private static void EmitConvPool(SourceWriter w, Plan plan, ConvOp c, PoolOp p)
+    {
+        var x = plan.Tensors[c.Input];
+        var y = plan.Tensors[c.Output];
+        var z = plan.Tensors[p.Output];
+        w.Line($"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}");
+        w.Line($"// {p.Layer}: {p.Pool} pool -> (n,{p.Out.C},{p.Out.H},{p.Out.W}), {p.KernelH}x{p.KernelW} stride {p.StrideH} pad {p.PadH}; one call, the convolution's output kept only for training");
+        w.Line($"b.ConvPoolForward(in {Geometry(plan, c)}, in {Geometry(plan, p)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Af(y)}, {Out(plan, z)}, relu: {B(c.Relu)}, keepConv: IsTraining{Stride(plan, z, "zStride")});");
     }
 
     private static void EmitForward(SourceWriter w, Plan plan, PlanOp op)
@@ -387,7 +416,7 @@ internal static class ModelEmitter
         : Af(t);
 
     /// <summary>The output image stride argument of an op that writes an inference view: the concatenation's image size.</summary>
-    private static string Stride(Plan plan, TensorSlot t) => t.IsInferenceView ? $", yStride: InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "";
+    private static string Stride(Plan plan, TensorSlot t, string name = "yStride") => t.IsInferenceView ? $", {name}: InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "";
 
     private static string dA(TensorSlot t) => $"dA(Act.{t.Identifier})";
 

@@ -96,6 +96,12 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         Time("conv-fwd " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvForward(gg, n, x, w, b, y, relu, yStride));
     }
 
+    public void ConvPoolForward(in ConvGeometry conv, in PoolGeometry pool, int n, BufferView x, BufferView w, BufferView b, BufferView y, BufferView z, bool relu, bool keepConv, long zStride = 0)
+    {
+        var (cg, pg) = (conv, pool);
+        Time($"conv+pool-fwd {conv}, {pool.Kind} {pool.KernelH}x{pool.KernelW}/{pool.StrideH}", 2.0 * conv.MultiplyAdds * n, () => inner.ConvPoolForward(cg, pg, n, x, w, b, y, z, relu, keepConv, zStride));
+    }
+
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
     {
         var gg = g;

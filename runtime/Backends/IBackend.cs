@@ -45,6 +45,18 @@ public interface IBackend : IDisposable
     /// <summary>y = conv(x, w) + b, then max(0, ·) when <paramref name="relu"/>; image i of y at i × yStride (0: compact).</summary>
     void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0);
 
+    /// <summary>
+    /// z = pool(y) where y = conv(x, w) + b (then ReLU): a convolution and the pooling that alone reads its output, in
+    /// one call, so that a backend may pool each image while its convolution output is still in cache. y is room for
+    /// the convolution's output (n × conv.OutSize floats); it holds that output afterwards only when
+    /// <paramref name="keepConv"/> (training, whose backward reads it). Image i of z at i × zStride (0: compact).
+    /// </summary>
+    void ConvPoolForward(in ConvGeometry conv, in PoolGeometry pool, int n, BufferView x, BufferView w, BufferView b, BufferView y, BufferView z, bool relu, bool keepConv, long zStride = 0)
+    {
+        ConvForward(conv, n, x, w, b, y, relu);
+        PoolForward(pool, n, y, z, zStride);
+    }
+
     /// <summary>dx (=|+=) convᵀ(dy, w).</summary>
     void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 

@@ -59,6 +59,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _convFilter = new ConvBackwardFilterWork(this);
         _winograd = new WinogradForwardWork(this);
         _direct = new DirectConvWork(this);
+        _convPool = new ConvPoolWork(this);
         _pointwise = new PointwiseWork(this);
         _linearForward = new LinearForwardWork(this);
         _linearData = new LinearBackwardDataWork(this);

@@ -51,6 +51,13 @@ public sealed unsafe partial class CpuBackend
 
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
+            Prepare(g, x, w, b, y, relu, yStride);
+            owner._pool.Run(this, n * _bands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+        }
+
+        /// <summary>Sets up a call (the weights transposed, the bands planned) without running it: <see cref="Band"/> then runs its pieces.</summary>
+        public void Prepare(in ConvGeometry g, float* x, float* w, float* b, float* y, bool relu, long yStride)
+        {
             _g = g;
             _x = x;
             _b = b;
@@ -64,14 +71,22 @@ public sealed unsafe partial class CpuBackend
             _bands = (g.OutH + RowsPerItem - 1) / RowsPerItem;
             // A phase holds the outputs' columns plus the kernel's reach, and slack for the last tile's full loads.
             _phaseLength = Gemm.RoundUp(g.OutW + (g.KernelW - 1) / g.StrideW + 1 + 16, 16);
-            owner._pool.Run(this, n * _bands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
+
+        /// <summary>Bands of output rows per image.</summary>
+        public int Bands => _bands;
 
         public void Execute(int index, int worker)
         {
-            var g = _g;
             int img = index / _bands;
-            int oy0 = index % _bands * RowsPerItem, oy1 = Math.Min(g.OutH, oy0 + RowsPerItem);
+            Band(img, index % _bands, worker, _y + img * _yStride);
+        }
+
+        /// <summary>Output rows of band <paramref name="index"/> of image <paramref name="img"/>, into that image's output <paramref name="yImage"/>.</summary>
+        public void Band(int img, int index, int worker, float* yImage)
+        {
+            var g = _g;
+            int oy0 = index * RowsPerItem, oy1 = Math.Min(g.OutH, oy0 + RowsPerItem);
             int stride = g.StrideW, phases = stride;
             int plane = g.OutH * g.OutW;
             // The band's input rows, each prepared once: for every channel, rows iyFirst … iyFirst + rows − 1 (zero
@@ -123,7 +138,7 @@ public sealed unsafe partial class CpuBackend
                     for (int t = 0; t < tiles; t++)
                     {
                         int ox = 16 * t;
-                        float* yp = _y + img * _yStride + (long)oc0 * plane + (long)oy * g.OutW + ox;
+                        float* yp = yImage + (long)oc0 * plane + (long)oy * g.OutW + ox;
                         Tile(band + ox, tapOffset, taps, _wt + oc0, g.OutC, yp, plane, bias, relu, g.OutW - ox);
                     }
                 }

@@ -384,9 +384,12 @@ public sealed unsafe partial class CpuBackend
         /// of the models): OutH = ⌈InH / 2⌉ and OutW = ⌈InW / 2⌉, so that only the first row and column of windows, and
         /// the last of an odd size, reach into the padding.
         /// </summary>
-        private static bool TakesHalving(in PoolGeometry g) =>
+        internal static bool TakesHalving(in PoolGeometry g) =>
             g.Kind != PoolKind.Average && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 2 && g.StrideW == 2 && g.PadH == 1 && g.PadW == 1
             && g.OutH == (g.InH + 1) / 2 && g.OutW == (g.InW + 1) / 2;
+
+        /// <summary>Input rows ahead of the current one that <see cref="Halve"/> prefetches (prefetches past the end are harmless).</summary>
+        private const int PrefetchRows = 8;
 
         /// <summary>
         /// <see cref="TakesHalving"/> poolings over a block of whole planes. Vertically, output row oh reduces input rows
@@ -396,10 +399,7 @@ public sealed unsafe partial class CpuBackend
         /// whatever its row: the odd and even elements of two loads, the left tap masked off where q starts a row. The
         /// outputs come out in y's order, with no per-plane or per-row set-up.
         /// </summary>
-        /// <summary>Input rows ahead of the current one that <see cref="Halve"/> prefetches (prefetches past the end are harmless).</summary>
-        private const int PrefetchRows = 8;
-
-        private static void Halve(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
+        internal static void Halve(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
         {
             bool max = g.Kind == PoolKind.Max;
             int width = g.InW, pitch = width + (width & 1), outW = g.OutW, rows = planes * g.OutH;

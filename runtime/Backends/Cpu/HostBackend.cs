@@ -38,6 +38,12 @@ public abstract class HostBackend : IBackend
 
     public abstract void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0);
 
+    public virtual void ConvPoolForward(in ConvGeometry conv, in PoolGeometry pool, int n, BufferView x, BufferView w, BufferView b, BufferView y, BufferView z, bool relu, bool keepConv, long zStride = 0)
+    {
+        ConvForward(conv, n, x, w, b, y, relu);
+        PoolForward(pool, n, y, z, zStride);
+    }
+
     public abstract void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
     public abstract void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db);

@@ -35,6 +35,13 @@ internal sealed class DelegatingBackend : IBackend
 
     public void ConvForward(in ConvGeometry g, int n, BufferView x, BufferView w, BufferView b, BufferView y, bool relu, long yStride = 0) => _inner.ConvForward(g, n, x, w, b, y, relu, yStride);
 
+    public void ConvPoolForward(in ConvGeometry conv, in PoolGeometry pool, int n, BufferView x, BufferView w, BufferView b, BufferView y, BufferView z, bool relu, bool keepConv, long zStride = 0)
+    {
+        // Through this wrapper's own calls, so that its injected faults apply to fused calls too.
+        ConvForward(conv, n, x, w, b, y, relu);
+        PoolForward(pool, n, y, z, zStride);
+    }
+
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) => _inner.ConvBackwardData(g, n, dy, w, dx, accumulate);
 
     public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) => _inner.ConvBackwardFilter(g, n, x, dy, dw, db);

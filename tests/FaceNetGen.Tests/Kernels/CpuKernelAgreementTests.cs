@@ -417,4 +417,42 @@ public class CpuKernelAgreementTests
             Assert.Throws<ArgumentOutOfRangeException>(() => run(cpu, new float[size + n * size], size - 1));
         }
     }
+
+    /// <summary>
+    /// A convolution and the pooling of its output in one call: image by image where the direct kernel and a halving
+    /// max pooling fit (AVX-512, two images per thread), the two calls otherwise. z as the reference computes it; y the
+    /// convolution's output when kept (training), and as it was when not (an inference model's scratch holds it); z
+    /// also into a channel slice of a wider tensor.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Convolution_and_pooling_in_one_call(SimdLevel level, int threads)
+    {
+        using var cpu = new CpuBackend(threads, level);
+        using var reference = new ReferenceBackend();
+        bool wide = level == SimdLevel.Vector512 && Gemm.Best == SimdLevel.Vector512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        foreach (var (conv, n) in new[] { (Conv(3, 23, 41, 16, 7, 2, 3), 2 * threads), (Conv(3, 29, 33, 32, 3, 2, 1), 2 * threads + 1), (Conv(3, 23, 41, 16, 7, 2, 3), 1), (Conv(5, 14, 12, 6, 3, 1, 1), 4) })
+        {
+            var pool = new PoolGeometry(PoolKind.Max, conv.OutC, conv.OutH, conv.OutW, (conv.OutH + 1) / 2, (conv.OutW + 1) / 2, 3, 3, 2, 2, 1, 1);
+            Assert.Equal(wide && n >= 2 * threads && conv.OutC % 16 == 0, cpu.TakesConvPool(conv, pool, n));
+            var x = KernelHarness.Random(n * conv.InSize, 100);
+            var wt = KernelHarness.Random(conv.WeightSize, 101, 0.3f);
+            var b = KernelHarness.Random(conv.OutC, 102);
+            var y0 = KernelHarness.Random(n * conv.OutSize, 103);
+            long stride = pool.OutSize + 7;
+            var z0 = KernelHarness.Random((int)(n * stride), 104);
+            var expected = KernelHarness.Run(reference, new[] { x, wt, b, y0, z0 }, (be, v) =>
+            {
+                be.ConvForward(conv, n, v[0], v[1], v[2], v[3], relu: true);
+                be.PoolForward(pool, n, v[3], v[4], stride);
+            });
+            foreach (bool keep in new[] { true, false })
+            {
+                var actual = KernelHarness.Run(cpu, new[] { x, wt, b, y0, z0 }, (be, v) => be.ConvPoolForward(conv, pool, n, v[0], v[1], v[2], v[3], v[4], relu: true, keepConv: keep, stride));
+                KernelHarness.AssertClose(expected[4], actual[4], 1e-4, $"{conv} + pool, keep={keep}, z");
+                if (keep || !cpu.TakesConvPool(conv, pool, n)) KernelHarness.AssertClose(expected[3], actual[3], 1e-4, $"{conv} + pool, keep={keep}, y");
+                else Assert.Equal(y0, actual[3]);
+            }
+        }
+    }
 }

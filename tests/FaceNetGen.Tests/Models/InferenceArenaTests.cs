@@ -67,7 +67,8 @@ public class InferenceArenaTests
 
     [Theory]
     [InlineData("NNS2", 3)]
-    [InlineData("NN4", 2)]
+    [InlineData("NNS2", 4)]
+    [InlineData("NN4", 4)]
     [InlineData("NNS1", 2)]
     public void An_inference_model_embeds_as_the_training_model_does(string name, int batch)
     {
