@@ -16,7 +16,7 @@ namespace FaceNetGen.Bench;
 /// </summary>
 public static class ModelBench
 {
-    private sealed record Row(string Engine, string Model, int Batch, double ForwardImagesPerSecond, double TrainImagesPerSecond, double LatencyMs, long MultiplyAdds)
+    private sealed record Row(string Engine, string Model, int Batch, double ForwardImagesPerSecond, double TrainImagesPerSecond, double LatencyMs, long MultiplyAdds, int Round = 0)
     {
         public double ForwardGflops => 2.0 * MultiplyAdds * ForwardImagesPerSecond / 1e9;
 
@@ -39,11 +39,11 @@ public static class ModelBench
             foreach (string name in options.Models)
             {
                 var entry = ModelCatalog.Get(name);
-                runs.Add(Ours(entry, options));
+                runs.Add(Ours(entry, options) with { Round = round });
                 Console.WriteLine(Format(runs[^1], peak));
                 if (options.Onnx)
                 {
-                    runs.Add(OnnxRuntime(entry, options, options.Profile && round == 0));
+                    runs.Add(OnnxRuntime(entry, options, options.Profile && round == 0) with { Round = round });
                     Console.WriteLine(Format(runs[^1], peak));
                 }
                 if (options.Profile && round == 0) Profile(entry, options);
@@ -52,7 +52,7 @@ public static class ModelBench
             {
                 foreach (var row in Torch(options))
                 {
-                    runs.Add(row);
+                    runs.Add(row with { Round = round });
                     Console.WriteLine(Format(row, peak));
                 }
             }
@@ -69,8 +69,41 @@ public static class ModelBench
         peak = Math.Max(peak, after);
         Console.WriteLine();
         Console.WriteLine(Table(rows, peak, options));
-        if (options.Repeat > 1) Console.WriteLine($"(medians of {options.Repeat} runs per engine)");
+        if (options.Repeat > 1)
+        {
+            Console.WriteLine($"(medians of {options.Repeat} runs per engine)");
+            Console.WriteLine();
+            Console.WriteLine(RoundRatios(runs, options));
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Our speed over each peer's, round by round (the engines of one round ran minutes apart at most, so the machine's
+    /// slow drifts cancel in the ratio), and the median of those ratios.
+    /// </summary>
+    private static string RoundRatios(List<Row> runs, Options options)
+    {
+        var sb = new System.Text.StringBuilder("ratios per round (median):\n");
+        foreach (var model in options.Models)
+        {
+            string Ratios(string peer, Func<Row, double> figure)
+            {
+                var ratios = Enumerable.Range(0, options.Repeat).Select(round =>
+                {
+                    var ours = runs.FirstOrDefault(r => r.Round == round && r.Model == model && r.Engine == "FaceNetGen");
+                    var other = runs.FirstOrDefault(r => r.Round == round && r.Model == model && r.Engine.StartsWith(peer, StringComparison.Ordinal));
+                    return ours is null || other is null ? double.NaN : figure(ours) / figure(other);
+                }).Where(v => !double.IsNaN(v)).ToList();
+                return ratios.Count == 0 ? "" : string.Format(CultureInfo.InvariantCulture, "{0} ({1:F2})", string.Join(" ", ratios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))), Median(ratios));
+            }
+            var parts = new List<string>();
+            string train = Ratios("PyTorch", r => r.TrainImagesPerSecond), torchForward = Ratios("PyTorch", r => r.ForwardImagesPerSecond), ort = Ratios("ONNX Runtime", r => r.ForwardImagesPerSecond);
+            if (train.Length > 0) parts.Add($"training ÷ PyTorch {train}, forward ÷ PyTorch {torchForward}");
+            if (ort.Length > 0) parts.Add($"forward ÷ ONNX Runtime {ort}");
+            if (parts.Count > 0) sb.AppendLine($"{model}: {string.Join("; ", parts)}");
+        }
+        return sb.ToString();
     }
 
     private static double Median(IEnumerable<double> values)
