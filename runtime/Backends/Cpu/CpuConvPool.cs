@@ -3,11 +3,12 @@ using FaceNetGen.Specs;
 namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
-/// A network's first convolution and the 3×3 stride-2 max pooling after it (conv1 → pool1 in every model here), fused
-/// image by image: each work item runs the direct kernel over one image's bands, then halves that image's planes
-/// while they are still in this core's cache. Unfused, the convolution's output (4.2 MB for NNS2 at batch 16, 9.4 MB
-/// for NN4) goes out to memory and comes back for the pooling. A model built for inference does not keep the
-/// convolution's output at all: an image's output lives in the worker's scratch until it is pooled.
+/// A direct-kernel convolution and the 3×3 stride-2 max pooling after it (conv1 → pool1 in every model here, and NNS2's
+/// inception2 → pool2), fused image by image: each work item runs the direct kernel over one image's bands, then
+/// halves that image's planes while they are still in this core's cache. Unfused, the convolution's output (4.2 MB
+/// for NNS2's stem at batch 16, 9.4 MB for NN4's) goes out to memory and comes back for the pooling. A model built
+/// for inference does not keep the convolution's output: an image's output lives in the worker's scratch until it
+/// is pooled (up to <see cref="ConvPoolScratchFloats"/> per image; NN2's 112×112×64 stem output still goes to y).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {
