@@ -331,6 +331,7 @@ public sealed unsafe partial class CpuBackend
         private ConvGeometry _g;
         private int _n, _parts;
         private float* _x, _dy;
+        private bool _direct;
 
         public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db)
         {
@@ -339,6 +340,10 @@ public sealed unsafe partial class CpuBackend
             _x = x;
             _dy = dy;
             _parts = Math.Min(owner.Threads, n);
+            // The layers whose forward pass takes the direct kernel (few taps: the stems) take its band preparation
+            // for the filter gradient too, instead of im2col.
+            _direct = owner.TakesDirect(g);
+            if (_direct) owner._direct.Plan(g, x);
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
@@ -367,6 +372,11 @@ public sealed unsafe partial class CpuBackend
             float* acc = owner.Partial(index).Pointer;
             float* bias = acc + (long)k * g.OutC;
             new Span<float>(bias, g.OutC).Clear();
+            if (_direct)
+            {
+                DirectFilter(index, worker, first, count, acc, bias);
+                return;
+            }
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             // Columns per GEMM: chunks of one large image, or several small images side by side, so that the GEMM's
             // inner dimension stays long.
@@ -409,6 +419,120 @@ public sealed unsafe partial class CpuBackend
                 }
             }
             if (assign) new Span<float>(acc, k * g.OutC).Clear();
+        }
+
+        /// <summary>
+        /// The filter gradient of images [first, first + count) on the direct kernel's prepared bands: for every output
+        /// row and sixteen columns, tap t's inputs are one load, so dw[oc, t] accumulates dy(oc) · input(t) sixteen
+        /// lanes at a time, four channels by five taps in registers across a band's rows, into per-lane sums in the
+        /// worker's scratch that are added across lanes once at the end. acc gets [tap][OutC] as the GEMM path leaves it.
+        /// </summary>
+        private void DirectFilter(int index, int worker, int first, int count, float* acc, float* bias)
+        {
+            var g = _g;
+            int hw = g.OutH * g.OutW;
+            int taps = g.InC * g.KernelH * g.KernelW;
+            var direct = owner._direct;
+            float* lanes = owner.Scratch(worker).Tmp.Ensure((long)g.OutC * taps * 16);
+            new Span<float>(lanes, g.OutC * taps * 16).Clear();
+            int* tapOffset = stackalloc int[taps];
+            for (int img = first; img < first + count; img++)
+            {
+                float* dyImage = _dy + (long)img * g.OutSize;
+                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                for (int band = 0; band < direct.Bands; band++)
+                {
+                    float* buffer = direct.Load(img, band, worker, tapOffset, out int oy0, out int oy1, out long rowStep);
+                    for (int oc0 = 0; oc0 < g.OutC; oc0 += 4)
+                    {
+                        float* dy = dyImage + (long)oc0 * hw + (long)oy0 * g.OutW;
+                        int t0 = 0;
+                        for (; t0 + 5 <= taps; t0 += 5) FilterTile4x5(buffer, rowStep, oy1 - oy0, tapOffset + t0, dy, hw, g.OutW, lanes + ((long)oc0 * taps + t0) * 16, taps);
+                        for (; t0 < taps; t0++) FilterTile4x1(buffer, rowStep, oy1 - oy0, tapOffset[t0], dy, hw, g.OutW, lanes + ((long)oc0 * taps + t0) * 16, taps);
+                    }
+                }
+            }
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                for (int t = 0; t < taps; t++) acc[(long)t * g.OutC + oc] = Vector512.Sum(Vector512.Load(lanes + ((long)oc * taps + t) * 16));
+            }
+        }
+
+        /// <summary>dy of four channels (plane apart) at sixteen columns from ox, zero past the row's end.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Gradient(float* dy, int ox, int width, Vector512<float> mask) =>
+            ox + 16 <= width ? Vector512.Load(dy + ox) : Avx512F.MaskLoad(dy + ox, mask, Vector512<float>.Zero);
+
+        /// <summary>Four channels × five taps of <see cref="DirectFilter"/> over one band: lanes[(o · taps + j) · 16 …] += Σ dy(o) · input(j).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void FilterTile4x5(float* buffer, long rowStep, int rows, int* off, float* dy, long plane, int width, float* lanes, int taps)
+        {
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default;
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default;
+            int o0 = off[0], o1 = off[1], o2 = off[2], o3 = off[3], o4 = off[4];
+            for (int r = 0; r < rows; r++)
+            {
+                float* input = buffer + r * rowStep;
+                float* d = dy + (long)r * width;
+                for (int ox = 0; ox < width; ox += 16)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - ox)).AsSingle();
+                    var d0 = Gradient(d, ox, width, mask);
+                    var d1 = Gradient(d + plane, ox, width, mask);
+                    var d2 = Gradient(d + 2 * plane, ox, width, mask);
+                    var d3 = Gradient(d + 3 * plane, ox, width, mask);
+                    var i0 = Vector512.Load(input + o0 + ox);
+                    var i1 = Vector512.Load(input + o1 + ox);
+                    var i2 = Vector512.Load(input + o2 + ox);
+                    var i3 = Vector512.Load(input + o3 + ox);
+                    var i4 = Vector512.Load(input + o4 + ox);
+                    a00 = Vector512.FusedMultiplyAdd(d0, i0, a00); a01 = Vector512.FusedMultiplyAdd(d0, i1, a01); a02 = Vector512.FusedMultiplyAdd(d0, i2, a02); a03 = Vector512.FusedMultiplyAdd(d0, i3, a03); a04 = Vector512.FusedMultiplyAdd(d0, i4, a04);
+                    a10 = Vector512.FusedMultiplyAdd(d1, i0, a10); a11 = Vector512.FusedMultiplyAdd(d1, i1, a11); a12 = Vector512.FusedMultiplyAdd(d1, i2, a12); a13 = Vector512.FusedMultiplyAdd(d1, i3, a13); a14 = Vector512.FusedMultiplyAdd(d1, i4, a14);
+                    a20 = Vector512.FusedMultiplyAdd(d2, i0, a20); a21 = Vector512.FusedMultiplyAdd(d2, i1, a21); a22 = Vector512.FusedMultiplyAdd(d2, i2, a22); a23 = Vector512.FusedMultiplyAdd(d2, i3, a23); a24 = Vector512.FusedMultiplyAdd(d2, i4, a24);
+                    a30 = Vector512.FusedMultiplyAdd(d3, i0, a30); a31 = Vector512.FusedMultiplyAdd(d3, i1, a31); a32 = Vector512.FusedMultiplyAdd(d3, i2, a32); a33 = Vector512.FusedMultiplyAdd(d3, i3, a33); a34 = Vector512.FusedMultiplyAdd(d3, i4, a34);
+                }
+            }
+            Add(lanes, a00, a01, a02, a03, a04);
+            Add(lanes + (long)taps * 16, a10, a11, a12, a13, a14);
+            Add(lanes + 2L * taps * 16, a20, a21, a22, a23, a24);
+            Add(lanes + 3L * taps * 16, a30, a31, a32, a33, a34);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Add(float* p, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, Vector512<float> v4)
+        {
+            (Vector512.Load(p) + v0).Store(p);
+            (Vector512.Load(p + 16) + v1).Store(p + 16);
+            (Vector512.Load(p + 32) + v2).Store(p + 32);
+            (Vector512.Load(p + 48) + v3).Store(p + 48);
+            (Vector512.Load(p + 64) + v4).Store(p + 64);
+        }
+
+        /// <summary>Four channels × one tap of <see cref="DirectFilter"/> over one band (the taps left after fives).</summary>
+        private static void FilterTile4x1(float* buffer, long rowStep, int rows, int off, float* dy, long plane, int width, float* lanes, int taps)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int r = 0; r < rows; r++)
+            {
+                float* input = buffer + r * rowStep + off;
+                float* d = dy + (long)r * width;
+                for (int ox = 0; ox < width; ox += 16)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - ox)).AsSingle();
+                    var i0 = Vector512.Load(input + ox);
+                    a0 = Vector512.FusedMultiplyAdd(Gradient(d, ox, width, mask), i0, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Gradient(d + plane, ox, width, mask), i0, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Gradient(d + 2 * plane, ox, width, mask), i0, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Gradient(d + 3 * plane, ox, width, mask), i0, a3);
+                }
+            }
+            long step = (long)taps * 16;
+            (Vector512.Load(lanes) + a0).Store(lanes);
+            (Vector512.Load(lanes + step) + a1).Store(lanes + step);
+            (Vector512.Load(lanes + 2 * step) + a2).Store(lanes + 2 * step);
+            (Vector512.Load(lanes + 3 * step) + a3).Store(lanes + 3 * step);
         }
     }
 

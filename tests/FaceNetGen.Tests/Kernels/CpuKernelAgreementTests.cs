@@ -190,7 +190,8 @@ public class CpuKernelAgreementTests
     {
         // Few input taps and output channels in sixteens take the direct kernel (AVX-512 only; narrower levels and the
         // direct-off backend take im2col, which must agree too): stride 2 with odd and even padding, stride 1, rows of
-        // one full tile, several tiles and a masked tail, bands of rows cut short at the bottom, 32 channels (two groups).
+        // one full tile, several tiles and a masked tail, bands of rows cut short at the bottom, 32 channels (two groups);
+        // tap counts that leave 0, 1, 2 and 4 taps after the filter gradient's groups of five.
         foreach (var (c, h, w, k, kernel, stride, pad, n) in new[]
                  {
                      (3, 23, 41, 16, 7, 2, 3, 2), (3, 19, 34, 32, 3, 2, 1, 3), (2, 11, 37, 16, 5, 1, 2, 2),
@@ -211,6 +212,10 @@ public class CpuKernelAgreementTests
                 {
                     KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"direct={direct} {g} relu={relu}");
                 }
+                // The filter gradient of these layers runs on the same prepared bands (dw and db accumulate).
+                var dy = KernelHarness.Random(n * g.OutSize, 73);
+                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 74), KernelHarness.Random(g.OutC, 75) },
+                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"direct={direct} {g} filter gradient");
             }
         }
         // 1×1 layers keep the GEMM, which reads their input in place.
