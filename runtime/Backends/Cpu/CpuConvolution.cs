@@ -326,12 +326,12 @@ public sealed unsafe partial class CpuBackend
     /// dw += Σ dy·im2col(x)ᵀ and db += Σ dy. Each of up to <see cref="Threads"/> items owns a static range of images
     /// and a private Wᵀ-shaped accumulator (K × OutC); the accumulators are added into dw in item order.
     /// </summary>
-    private sealed class ConvBackwardFilterWork(CpuBackend owner) : IParallelWork
+    private sealed partial class ConvBackwardFilterWork(CpuBackend owner) : IParallelWork
     {
         private ConvGeometry _g;
         private int _n, _parts;
         private float* _x, _dy;
-        private bool _direct;
+        private bool _direct, _winograd;
 
         public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db)
         {
@@ -344,6 +344,7 @@ public sealed unsafe partial class CpuBackend
             // for the filter gradient too, instead of im2col.
             _direct = owner.TakesDirect(g);
             if (_direct) owner._direct.Plan(g, x);
+            _winograd = !_direct && owner.Winograd && WinogradFits(g) && Im2Col.Wide(owner.Simd);
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
@@ -375,6 +376,11 @@ public sealed unsafe partial class CpuBackend
             if (_direct)
             {
                 DirectFilter(index, worker, first, count, acc, bias);
+                return;
+            }
+            if (_winograd)
+            {
+                WinogradFilter(index, worker, first, count, acc, bias);
                 return;
             }
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);

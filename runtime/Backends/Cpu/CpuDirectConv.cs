@@ -236,7 +236,7 @@ public sealed unsafe partial class CpuBackend
         /// padded columns q, q + stride, … . One pass of sixteen-lane loads, masked where they reach past either end of
         /// the row, and for stride 2 a split of each 32 padded columns into sixteen even and sixteen odd.
         /// </summary>
-        private static void Phases(float* row, int width, int pad, int stride, float* dst, int length)
+        internal static void Phases(float* row, int width, int pad, int stride, float* dst, int length)
         {
             if (stride == 1)
             {

@@ -181,6 +181,9 @@ public class CpuKernelAgreementTests
             {
                 KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} acc={accumulate}");
             }
+            // The filter gradient by the adjoint transforms (dw and db accumulate), ragged edge tiles included.
+            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 45), KernelHarness.Random(g.OutC, 46) },
+                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"winograd filter gradient {g}");
         }
     }
 
