@@ -174,41 +174,29 @@ public sealed unsafe class CudaBackend : IBackend
     }
 
     /// <summary>The shared convolution workspace, grown (after the stream drains) to at least <paramref name="bytes"/>.</summary>
-    private IntPtr Workspace(nuint bytes)
+    private IntPtr Workspace(nuint bytes) => bytes == 0 ? IntPtr.Zero : Grown(ref _workspace, (long)bytes);
+
+    /// <summary>A reused device buffer of at least <paramref name="bytes"/>, replaced by a larger one after the stream drains.</summary>
+    private IntPtr Grown(ref CudaMemory? memory, long bytes)
     {
-        if (bytes == 0) return IntPtr.Zero;
-        if (_workspace is null || _workspace.Bytes < (long)bytes)
+        if (memory is null || memory.Bytes < bytes)
         {
-            if (_workspace is not null)
+            if (memory is not null)
             {
                 CudaCheck.Runtime(CudaRuntimeApi.cudaStreamSynchronize(_streamPtr));
-                _workspace.Dispose();
-                _workspace = null;
+                memory.Dispose();
+                memory = null;
             }
-            _workspace = new CudaMemory((long)bytes);
+            memory = new CudaMemory(bytes);
         }
-        return _workspace.Pointer;
+        return memory.Pointer;
     }
 
     /// <summary>
     /// Where a forward call with an output image stride computes its compact result before <see cref="Place"/> copies
     /// it out: a buffer of at least <paramref name="floats"/>, grown after the stream drains.
     /// </summary>
-    private IntPtr Staging(long floats)
-    {
-        long bytes = floats * sizeof(float);
-        if (_staging is null || _staging.Bytes < bytes)
-        {
-            if (_staging is not null)
-            {
-                CudaCheck.Runtime(CudaRuntimeApi.cudaStreamSynchronize(_streamPtr));
-                _staging.Dispose();
-                _staging = null;
-            }
-            _staging = new CudaMemory(bytes);
-        }
-        return _staging.Pointer;
-    }
+    private IntPtr Staging(long floats) => Grown(ref _staging, floats * sizeof(float));
 
     /// <summary>Copies n compact images of <paramref name="size"/> floats to <paramref name="y"/>, image i at i × stride.</summary>
     private void Place(IntPtr compact, BufferView y, int n, long size, long stride)
