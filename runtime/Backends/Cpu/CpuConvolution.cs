@@ -373,14 +373,20 @@ public sealed unsafe partial class CpuBackend
             float* acc = owner.Partial(index).Pointer;
             float* bias = acc + (long)k * g.OutC;
             new Span<float>(bias, g.OutC).Clear();
+            // db: every path sums the part's gradients the same way, image by image.
+            for (int img = first; img < first + count; img++)
+            {
+                float* dyImage = _dy + (long)img * g.OutSize;
+                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+            }
             if (_direct)
             {
-                DirectFilter(index, worker, first, count, acc, bias);
+                DirectFilter(worker, first, count, acc);
                 return;
             }
             if (_winograd)
             {
-                WinogradFilter(index, worker, first, count, acc, bias);
+                WinogradFilter(worker, first, count, acc);
                 return;
             }
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
@@ -392,11 +398,6 @@ public sealed unsafe partial class CpuBackend
             for (int img = first; img < first + count; img += group)
             {
                 int images = Math.Min(group, first + count - img);
-                for (int i = 0; i < images; i++)
-                {
-                    float* dyImage = _dy + (long)(img + i) * g.OutSize;
-                    for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
-                }
                 for (int h0 = 0; h0 < hw; h0 += chunk)
                 {
                     int hc = Math.Min(chunk, hw - h0);
@@ -433,7 +434,7 @@ public sealed unsafe partial class CpuBackend
         /// lanes at a time, four channels by five taps in registers across a band's rows, into per-lane sums in the
         /// worker's scratch that are added across lanes once at the end. acc gets [tap][OutC] as the GEMM path leaves it.
         /// </summary>
-        private void DirectFilter(int index, int worker, int first, int count, float* acc, float* bias)
+        private void DirectFilter(int worker, int first, int count, float* acc)
         {
             var g = _g;
             int hw = g.OutH * g.OutW;
@@ -445,7 +446,6 @@ public sealed unsafe partial class CpuBackend
             for (int img = first; img < first + count; img++)
             {
                 float* dyImage = _dy + (long)img * g.OutSize;
-                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
                 for (int band = 0; band < direct.Bands; band++)
                 {
                     float* buffer = direct.Load(img, band, worker, tapOffset, out int oy0, out int oy1, out long rowStep);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -21,7 +20,7 @@ public sealed unsafe partial class CpuBackend
         /// [first, first + count) go through in chunks of whole tile rows, about <see cref="WinogradFilterTiles"/> tiles;
         /// both transforms run sixteen tiles at a time.
         /// </summary>
-        private void WinogradFilter(int index, int worker, int first, int count, float* acc, float* bias)
+        private void WinogradFilter(int worker, int first, int count, float* acc)
         {
             var g = _g;
             var s = owner.Scratch(worker);
@@ -37,11 +36,6 @@ public sealed unsafe partial class CpuBackend
             float* packed = s.Pack.Ensure(Gemm.PackedSize(chunk, inC, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             float* phases = stackalloc float[8 * length];
-            for (int img = first; img < first + count; img++)
-            {
-                float* dyImage = _dy + (long)img * g.OutSize;
-                for (int oc = 0; oc < outC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
-            }
             long totalRows = (long)count * tilesH;
             bool assign = true;
             for (long r0 = 0; r0 < totalRows; r0 += rowsPerChunk)
