@@ -216,13 +216,16 @@ internal static class ModelEmitter
         return plan.Ops.Count(o => o.Inputs.Contains(conv.Output)) == 1 && conv.Output != plan.OutputTensor ? pool : null;
     }
 
+    private static string ConvComment(ConvOp c) =>
+        $"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}";
+
     /// <summary>A convolution and the pooling of its output as one call, which a backend may fuse image by image.</summary>
     private static void EmitConvPool(SourceWriter w, Plan plan, ConvOp c, PoolOp p)
     {
         var x = plan.Tensors[c.Input];
         var y = plan.Tensors[c.Output];
         var z = plan.Tensors[p.Output];
-        w.Line($"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}");
+        w.Line(ConvComment(c));
         w.Line($"// {p.Layer}: {p.Pool} pool -> (n,{p.Out.C},{p.Out.H},{p.Out.W}), {p.KernelH}x{p.KernelW} stride {p.StrideH} pad {p.PadH}; one call, the convolution's output kept only for training");
         w.Line($"b.ConvPoolForward(in {Geometry(plan, c)}, in {Geometry(plan, p)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Af(y)}, {Out(plan, z)}, relu: {B(c.Relu)}, keepConv: IsTraining{Stride(plan, z, "zStride")});");
     }
@@ -235,7 +238,7 @@ internal static class ModelEmitter
             case ConvOp c:
             {
                 var x = plan.Tensors[c.Input];
-                w.Line($"// {c.Layer}: (n,{c.In.C},{c.In.H},{c.In.W}) -> (n,{c.Out.C},{c.Out.H},{c.Out.W}), {c.KernelH}x{c.KernelW} stride {c.StrideH} pad {c.PadH}{(c.Relu ? ", ReLU" : "")}");
+                w.Line(ConvComment(c));
                 w.Line($"b.ConvForward(in {Geometry(plan, c)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Out(plan, y)}, relu: {B(c.Relu)}{Stride(plan, y)});");
                 break;
             }
