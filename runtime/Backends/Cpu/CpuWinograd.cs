@@ -27,18 +27,22 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// Whether a convolution's forward pass takes the Winograd path: 3×3, stride 1, padding 1, with enough channels
-    /// that the transforms are small beside the GEMMs, and maps of at least 12×12. Measured with `bench conv` (2
+    /// that the transforms are small beside the GEMMs, and maps of at least 4×4 (<paramref name="minSize"/>; the filter
+    /// gradient asks for <see cref="WinogradFilterMinSize"/>). Measured with `bench conv` on an earlier machine (2
     /// threads, direct multiply-adds per second, Winograd vs im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs
-    /// 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275; but 7×7×192→384 156 vs 302 and 6×6×144→288 183 vs
-    /// 307, where ragged 2×2 tiles and runs of three or four tiles leave the vector transforms mostly idle. From 24
-    /// input channels on (NNS2's 18×15×24→32: 272 vs 241 for the direct kernel, which also fits it, and runs after
-    /// Winograd); the backward data pass of that layer (24 output channels) is faster with im2col (210 vs 195), so
-    /// the output side keeps 32.
+    /// 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275. Maps of fewer than six tiles a row take their tiles
+    /// sixteen at a time across rows and images (<c>TransformInputGathered</c>), with the filters transformed sixteen
+    /// pairs at a time; on this machine (2 threads, forward / data GFLOP/s, Winograd vs im2col): 6×6×144→288 314 / 286
+    /// vs 206 / 216, 6×6×112→224 297 / 285 vs 203 / 168, 7×7×192→384 255 / 232 vs 205 / 171, 9×8×48→96 254 / 239 vs
+    /// 188 / 140, 4×4×128→256 278 / 272 vs 197 / 155; but 3×3×192→384 70–76 vs 171, where four tiles an image compute
+    /// 16 outputs for 9 and the transformed filters (4.7 MB) no longer stay in cache. From 24 input channels on (NNS2's
+    /// 18×15×24→32: 272 vs 241 for the direct kernel, which also fits it, and runs after Winograd); the backward data
+    /// pass of that layer (24 output channels) is faster with im2col (210 vs 195), so the output side keeps 32.
     /// </summary>
-    internal static bool WinogradFits(in ConvGeometry g) =>
+    internal static bool WinogradFits(in ConvGeometry g, int minSize = WinogradMinSize) =>
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
         g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinInChannels && g.OutC >= WinogradMinOutChannels &&
-        g.OutH >= WinogradMinSize && g.OutW >= WinogradMinSize;
+        g.OutH >= minSize && g.OutW >= minSize;
 
     /// <summary>
     /// Whether ConvForward takes the Winograd path for this call: enabled, a fitting shape, and at least one work item
@@ -56,8 +60,15 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Fewest output channels for the Winograd path.</summary>
     internal const int WinogradMinOutChannels = 32;
 
-    /// <summary>Smallest map height and width for the Winograd path.</summary>
-    internal const int WinogradMinSize = 12;
+    /// <summary>Smallest map height and width for the Winograd forward and backward data passes.</summary>
+    internal const int WinogradMinSize = 4;
+
+    /// <summary>
+    /// Smallest map height and width for the Winograd filter gradient. On smaller maps (`bench conv`, filter column, 2
+    /// threads: 6×6×144→288 180 vs 191 GFLOP/s for im2col, 6×6×112→224 123 vs 182, 4×4×128→256 76 vs 161) the
+    /// adjoint transforms' short runs of tiles cost more than the multiply-adds they save.
+    /// </summary>
+    internal const int WinogradFilterMinSize = 12;
 
     private sealed class WinogradForwardWork(CpuBackend owner) : IParallelWork
     {
@@ -157,14 +168,198 @@ public sealed unsafe partial class CpuBackend
             float* m = s.Tmp.Ensure(16L * g.OutC * cols);
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             bool wide = Im2Col.Wide(owner.Simd);
-            if (wide) TransformInputVector(g, img0, imgCount, tCount, t0, cols, v, panelFloats, nr, s.Im2Col);
+            bool gathered = wide && Gathered(_tilesW, imgCount, g);
+            int* plan = null;
+            if (gathered)
+            {
+                plan = (int*)s.Col.Ensure(GatherPlanInts(cols, nr));
+                PlanGather(g, img0, imgCount, tCount, t0, cols, nr, plan);
+                TransformInputGathered(g, img0, cols, v, panelFloats, nr, plan);
+            }
+            else if (wide) TransformInputVector(g, img0, imgCount, tCount, t0, cols, v, panelFloats, nr, s.Im2Col);
             else TransformInput(g, img0, tCount, t0, cols, v, panelFloats, nr);
             for (int xi = 0; xi < 16; xi++)
             {
                 Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + (long)xi * g.OutC * cols, cols, false, gemm);
             }
-            if (wide) TransformOutputVector(g, img0, imgCount, tCount, t0, cols, m);
+            if (gathered) TransformOutputGathered(g, img0, cols, m, plan);
+            else if (wide) TransformOutputVector(g, img0, imgCount, tCount, t0, cols, m);
             else TransformOutput(g, img0, tCount, t0, cols, m);
+        }
+
+        /// <summary>
+        /// Most tiles per tile row for <see cref="TransformInputGathered"/>. `bench conv`, 2 threads, forward and data
+        /// GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265, 6×6×128→256 299 / 284 vs 242 / 245;
+        /// 12×12×96→128 (six tiles a row) 296–313 / 249–305 vs 276–292 / 266–273, within noise; 14×14×144→288
+        /// (seven) 298 / 275 vs 320–334 / 283–287, where the runs fill enough lanes and the gathers cost more.
+        /// </summary>
+        private const int GatherMaxTilesW = 5;
+
+        /// <summary>
+        /// Whether an item's tiles are transformed sixteen at a time in column order (<see cref="TransformInputGathered"/>)
+        /// rather than along runs of tile rows: rows of few tiles (a 6×6 map has three) would leave most of a run's
+        /// vector lanes empty.
+        /// </summary>
+        private bool Gathered(int tilesW, int imgCount, in ConvGeometry g) =>
+            tilesW <= GatherMaxTilesW && (long)imgCount * Math.Max(g.InSize, _yStride) < 1 << 28;
+
+        /// <summary>Ints of an item's gather plan for <paramref name="cols"/> columns (see <see cref="PlanGather"/>).</summary>
+        private static long GatherPlanInts(int cols, int nr) => 20L * Gemm.RoundUp(cols, nr);
+
+        /// <summary>
+        /// Per column j, padded to whole GEMM panels: at plan[j] the offset of its tile's patch corner in x (from image
+        /// img0, channel 0; the corner may lie in the padding); at plan[P + j] the offset of its tile's first output in y
+        /// (from image img0, channel 0) with bit 30 set when the tile has a right column and bit 29 when it has a lower
+        /// row; and at plan[2P + 16 e + j % 16 ...] (e = 0 … 15, one block of sixteen per group of sixteen columns), −1
+        /// where element e = 4r + c of the column's 4×4 patch lies inside the map and 0 where it is padding (or the
+        /// column is past the item's last). P is the padded column count.
+        /// </summary>
+        private void PlanGather(in ConvGeometry g, int img0, int imgCount, int tCount, int t0, int cols, int nr, int* plan)
+        {
+            int padded = Gemm.RoundUp(cols, nr);
+            int* corner = plan, output = plan + padded, masks = plan + 2 * padded;
+            for (int j = 0; j < padded; j++)
+            {
+                int* mask = masks + j / 16 * 256 + j % 16;
+                if (j >= cols)
+                {
+                    corner[j] = 0;
+                    output[j] = 0;
+                    for (int e = 0; e < 16; e++) mask[16 * e] = 0;
+                    continue;
+                }
+                int i = j / tCount, t = t0 + j % tCount;
+                int ty = t / _tilesW, tx = t % _tilesW;
+                int iy = 2 * ty - 1, ix = 2 * tx - 1;
+                corner[j] = (int)(i * g.InSize) + iy * g.InW + ix;
+                int oy = 2 * ty, ox = 2 * tx;
+                output[j] = (int)(i * _yStride) + oy * g.OutW + ox | (ox + 1 < g.OutW ? 1 << 30 : 0) | (oy + 1 < g.OutH ? 1 << 29 : 0);
+                for (int r = 0; r < 4; r++)
+                {
+                    for (int c = 0; c < 4; c++)
+                    {
+                        mask[16 * (4 * r + c)] = (uint)(iy + r) < (uint)g.InH && (uint)(ix + c) < (uint)g.InW ? -1 : 0;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// V[ξ][ic, j] = (Bᵀ d B)[ξ] sixteen columns at a time in column order: each column's patch element loads by a
+        /// masked gather (the padding reads as zero), so columns of different tile rows and images share a vector.
+        /// Columns past the item's last are zero, which fills the last panel's padding.
+        /// </summary>
+        private void TransformInputGathered(in ConvGeometry g, int img0, int cols, float* v, long panelFloats, int nr, int* plan)
+        {
+            int padded = Gemm.RoundUp(cols, nr);
+            int inHw = g.InH * g.InW;
+            int w = g.InW;
+            for (int ic = 0; ic < g.InC; ic++)
+            {
+                float* plane = _x + (long)img0 * g.InSize + (long)ic * inHw;
+                for (int j = 0; j < padded; j += 16)
+                {
+                    var corner = Vector512.Load(plan + j);
+                    int* mask = plan + 2 * padded + j / 16 * 256;
+                    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                    Vector512<float> D(int r, int c)
+                    {
+                        var index = corner + Vector512.Create(r * w + c);
+                        var m = Vector512.Load(mask + 16 * (4 * r + c)).AsSingle();
+                        return Vector512.Create(
+                            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
+                            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
+                    }
+                    var d00 = D(0, 0); var d01 = D(0, 1); var d02 = D(0, 2); var d03 = D(0, 3);
+                    var d10 = D(1, 0); var d11 = D(1, 1); var d12 = D(1, 2); var d13 = D(1, 3);
+                    var d20 = D(2, 0); var d21 = D(2, 1); var d22 = D(2, 2); var d23 = D(2, 3);
+                    var d30 = D(3, 0); var d31 = D(3, 1); var d32 = D(3, 2); var d33 = D(3, 3);
+                    // Bᵀ d (rows), then · B (columns).
+                    var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                    var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                    var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                    var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                    // Column j of ξ's packed panels: panel j / nr, row ic, lane j % nr (sixteen lanes stay in one panel).
+                    float* o = v + (long)(j / nr) * g.InC * nr + (long)ic * nr + j % nr;
+                    (t00 - t02).Store(o); (t01 + t02).Store(o + panelFloats); (t02 - t01).Store(o + 2 * panelFloats); (t01 - t03).Store(o + 3 * panelFloats);
+                    o += 4 * panelFloats;
+                    (t10 - t12).Store(o); (t11 + t12).Store(o + panelFloats); (t12 - t11).Store(o + 2 * panelFloats); (t11 - t13).Store(o + 3 * panelFloats);
+                    o += 4 * panelFloats;
+                    (t20 - t22).Store(o); (t21 + t22).Store(o + panelFloats); (t22 - t21).Store(o + 2 * panelFloats); (t21 - t23).Store(o + 3 * panelFloats);
+                    o += 4 * panelFloats;
+                    (t30 - t32).Store(o); (t31 + t32).Store(o + panelFloats); (t32 - t31).Store(o + 2 * panelFloats); (t31 - t33).Store(o + 3 * panelFloats);
+                }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="TransformOutput"/> sixteen columns at a time: the products load as vectors, and each column's 2×2
+        /// outputs are then written to its place (the right column and lower row only where the map has them).
+        /// </summary>
+        private void TransformOutputGathered(in ConvGeometry g, int img0, int cols, float* m, int* plan)
+        {
+            int padded = Gemm.RoundUp(cols, owner.NR);
+            int* output = plan + padded;
+            int outHw = g.OutH * g.OutW, ow = g.OutW;
+            long xiStride = (long)g.OutC * cols;
+            float* ys = stackalloc float[64];
+            float* y0 = _y + img0 * _yStride;
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                var bias = Vector512.Create(_b == null ? 0f : _b[oc]);
+                float* row = m + (long)oc * cols;
+                float* yc = y0 + (long)oc * outHw;
+                for (int j = 0; j < cols; j += 16)
+                {
+                    int count = Math.Min(16, cols - j);
+                    var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                    float* src = row + j;
+                    Vector512<float> M(int xi) => Avx512F.MaskLoad(src + xi * xiStride, lanes, Vector512<float>.Zero);
+                    var m00 = M(0); var m01 = M(1); var m02 = M(2); var m03 = M(3);
+                    var m10 = M(4); var m11 = M(5); var m12 = M(6); var m13 = M(7);
+                    var m20 = M(8); var m21 = M(9); var m22 = M(10); var m23 = M(11);
+                    var m30 = M(12); var m31 = M(13); var m32 = M(14); var m33 = M(15);
+                    var s00 = m00 + m10 + m20; var s01 = m01 + m11 + m21; var s02 = m02 + m12 + m22; var s03 = m03 + m13 + m23;
+                    var s10 = m10 - m20 - m30; var s11 = m11 - m21 - m31; var s12 = m12 - m22 - m32; var s13 = m13 - m23 - m33;
+                    var y00 = s00 + s01 + s02 + bias; var y01 = s01 - s02 - s03 + bias;
+                    var y10 = s10 + s11 + s12 + bias; var y11 = s11 - s12 - s13 + bias;
+                    if (_relu)
+                    {
+                        y00 = Vector512.Max(y00, Vector512<float>.Zero);
+                        y01 = Vector512.Max(y01, Vector512<float>.Zero);
+                        y10 = Vector512.Max(y10, Vector512<float>.Zero);
+                        y11 = Vector512.Max(y11, Vector512<float>.Zero);
+                    }
+                    y00.Store(ys); y01.Store(ys + 16); y10.Store(ys + 32); y11.Store(ys + 48);
+                    int* place = output + j;
+                    for (int l = 0; l < count; l++)
+                    {
+                        int code = place[l];
+                        float* o = yc + (code & ((1 << 29) - 1));
+                        bool right = (code & (1 << 30)) != 0, below = (code & (1 << 29)) != 0;
+                        if (_accumulate)
+                        {
+                            o[0] += ys[l];
+                            if (right) o[1] += ys[16 + l];
+                            if (below)
+                            {
+                                o[ow] += ys[32 + l];
+                                if (right) o[ow + 1] += ys[48 + l];
+                            }
+                        }
+                        else
+                        {
+                            o[0] = ys[l];
+                            if (right) o[1] = ys[16 + l];
+                            if (below)
+                            {
+                                o[ow] = ys[32 + l];
+                                if (right) o[ow + 1] = ys[48 + l];
+                            }
+                        }
+                    }
+                }
+            }
         }
 
         /// <summary>
@@ -497,7 +692,70 @@ public sealed unsafe partial class CpuBackend
         public void Execute(int index, int worker)
         {
             var (p0, count) = Range(_g.OutC * _g.InC, _items, index);
-            WinogradForwardWork.TransformFilters(_g, _w, _u, _transposed, p0, p0 + count);
+            long start = p0, end = p0 + count;
+            if (Im2Col.Wide(owner.Simd) && Avx2.IsSupported) start = TransformFiltersVector(_g, _w, _u, _transposed, start, end);
+            WinogradForwardWork.TransformFilters(_g, _w, _u, _transposed, start, end);
+        }
+
+        /// <summary>
+        /// <see cref="WinogradForwardWork.TransformFilters"/> sixteen filter pairs at a time (each of the nine taps a
+        /// gather across the pairs' filters), for the whole sixteens of pairs [p0, p1); returns where it stopped.
+        /// </summary>
+        private static long TransformFiltersVector(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
+        {
+            long pairs = (long)g.OutC * g.InC;
+            int* offsets = stackalloc int[16];
+            var half = Vector512.Create(0.5f);
+            long p = p0;
+            for (; p + 16 <= p1; p += 16)
+            {
+                // Lane l holds pair p + l's filter, tap t at base + offsets[l] + t (rotated by 180° when transposed).
+                float* baseTap;
+                if (transposed)
+                {
+                    long oc = p / g.InC, ic = p % g.InC;
+                    for (int l = 0; l < 16; l++)
+                    {
+                        offsets[l] = (int)((ic * g.OutC + oc) * 9);
+                        if (++ic == g.InC) { ic = 0; oc++; }
+                    }
+                    baseTap = w;
+                }
+                else
+                {
+                    for (int l = 0; l < 16; l++) offsets[l] = 9 * l;
+                    baseTap = w + p * 9;
+                }
+                var lo = Vector256.Load(offsets);
+                var hi = Vector256.Load(offsets + 8);
+                Vector512<float> F(int t)
+                {
+                    int tap = transposed ? 8 - t : t;
+                    return Vector512.Create(Avx2.GatherVector256(baseTap + tap, lo, 4), Avx2.GatherVector256(baseTap + tap, hi, 4));
+                }
+                var f00 = F(0); var f01 = F(1); var f02 = F(2);
+                var f10 = F(3); var f11 = F(4); var f12 = F(5);
+                var f20 = F(6); var f21 = F(7); var f22 = F(8);
+                // G g: 4 × 3, by kernel column.
+                var g10 = half * (f00 + f10 + f20); var g11 = half * (f01 + f11 + f21); var g12 = half * (f02 + f12 + f22);
+                var g20 = half * (f00 - f10 + f20); var g21 = half * (f01 - f11 + f21); var g22 = half * (f02 - f12 + f22);
+                // (G g) Gᵀ: 4 × 4, row r from (a, b, c) = row r of G g.
+                float* o = u + p;
+                Row(o, pairs, 0, f00, f01, f02, half);
+                Row(o, pairs, 1, g10, g11, g12, half);
+                Row(o, pairs, 2, g20, g21, g22, half);
+                Row(o, pairs, 3, f20, f21, f22, half);
+            }
+            return p;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Row(float* o, long pairs, int r, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> half)
+        {
+            a.Store(o + 4 * r * pairs);
+            (half * (a + b + c)).Store(o + (4 * r + 1) * pairs);
+            (half * (a - b + c)).Store(o + (4 * r + 2) * pairs);
+            c.Store(o + (4 * r + 3) * pairs);
         }
     }
 }

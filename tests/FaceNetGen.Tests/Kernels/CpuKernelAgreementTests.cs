@@ -160,8 +160,14 @@ public class CpuKernelAgreementTests
         // edge tiles), a map split into several items, small maps grouped several images to an item, rows of more
         // than sixteen tiles; batches large enough for one item per thread (five threads included). At levels below Vector512 the transforms run scalar.
         // 24 input channels (which the direct kernel fits too) take Winograd forward; their backward data pass, with 24
-        // output channels, keeps im2col.
-        foreach (var (c, h, w, k, n) in new[] { (32, 13, 12, 40, 5), (33, 12, 15, 32, 5), (32, 48, 47, 32, 1), (48, 12, 12, 64, 10), (32, 12, 45, 32, 5), (24, 13, 12, 32, 5) })
+        // output channels, keeps im2col. Maps of fewer than six tiles a row (6×6, 7×5, 4×4, 9×4) gather their tiles
+        // sixteen at a time across rows and images, the last sixteen cut short; their filter gradient keeps im2col.
+        // Filter pair counts that are and are not whole sixteens (the filter transform's vector and scalar parts).
+        foreach (var (c, h, w, k, n) in new[]
+                 {
+                     (32, 13, 12, 40, 5), (33, 12, 15, 32, 5), (32, 48, 47, 32, 1), (48, 12, 12, 64, 10), (32, 12, 45, 32, 5), (24, 13, 12, 32, 5),
+                     (48, 6, 6, 64, 20), (25, 7, 5, 33, 9), (32, 4, 4, 40, 5), (40, 9, 4, 32, 10),
+                 })
         {
             var g = Conv(c, h, w, k, 3, 1, 1);
             using var cpu = new CpuBackend(threads, level);
@@ -385,6 +391,8 @@ public class CpuKernelAgreementTests
                  {
                      Conv(16, 35, 29, 16, 1, 1, 0), Conv(32, 13, 12, 40, 3, 1, 1), Conv(3, 23, 41, 16, 7, 2, 3),
                      Conv(9, 26, 27, 35, 3, 1, 1), Conv(16, 3, 3, 12, 3, 1, 1), Conv(20, 6, 5, 12, 1, 1, 0),
+                     // Winograd with tiles gathered across tile rows and images.
+                     Conv(24, 7, 5, 32, 3, 1, 1),
                  })
         {
             var x = KernelHarness.Random(n * g.InSize, 90);
