@@ -344,7 +344,7 @@ public sealed unsafe partial class CpuBackend
             // for the filter gradient too, instead of im2col.
             _direct = owner.TakesDirect(g);
             if (_direct) owner._direct.Plan(g, x);
-            _winograd = !_direct && owner.Winograd && WinogradFits(g, WinogradFilterMinSize) && Im2Col.Wide(owner.Simd);
+            _winograd = !_direct && owner.Winograd && WinogradFits(g) && Im2Col.Wide(owner.Simd);
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);

@@ -26,23 +26,24 @@ public sealed unsafe partial class CpuBackend
     private readonly WinogradForwardWork _winograd;
 
     /// <summary>
-    /// Whether a convolution's forward pass takes the Winograd path: 3×3, stride 1, padding 1, with enough channels
-    /// that the transforms are small beside the GEMMs, and maps of at least 4×4 (<paramref name="minSize"/>; the filter
-    /// gradient asks for <see cref="WinogradFilterMinSize"/>). Measured with `bench conv` on an earlier machine (2
-    /// threads, direct multiply-adds per second, Winograd vs im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs
-    /// 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275. Maps of fewer than six tiles a row take their tiles
-    /// sixteen at a time across rows and images (<c>TransformInputGathered</c>), with the filters transformed sixteen
-    /// pairs at a time; on this machine (2 threads, forward / data GFLOP/s, Winograd vs im2col): 6×6×144→288 314 / 286
-    /// vs 206 / 216, 6×6×112→224 297 / 285 vs 203 / 168, 7×7×192→384 255 / 232 vs 205 / 171, 9×8×48→96 254 / 239 vs
-    /// 188 / 140, 4×4×128→256 278 / 272 vs 197 / 155; but 3×3×192→384 70–76 vs 171, where four tiles an image compute
-    /// 16 outputs for 9 and the transformed filters (4.7 MB) no longer stay in cache. From 24 input channels on (NNS2's
-    /// 18×15×24→32: 272 vs 241 for the direct kernel, which also fits it, and runs after Winograd); the backward data
-    /// pass of that layer (24 output channels) is faster with im2col (210 vs 195), so the output side keeps 32.
+    /// Whether a convolution takes the Winograd path (forward, backward data and filter gradient): 3×3, stride 1,
+    /// padding 1, with enough channels that the transforms are small beside the GEMMs, and maps of at least 4×4.
+    /// Measured with `bench conv` on an earlier machine (2 threads, direct multiply-adds per second, Winograd vs
+    /// im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275.
+    /// Maps of fewer than six tiles a row take their tiles sixteen at a time across rows and images
+    /// (<c>TransformInputGathered</c>), with the filters transformed sixteen pairs at a time; on this machine (2
+    /// threads, forward / data / filter GFLOP/s, Winograd vs im2col): 6×6×144→288 314 / 286 / 268 vs 206 / 216 / 181,
+    /// 6×6×128→256 299 / 284 / 263 vs 204 / 161 / 176, 7×7×192→384 255 / 232 / 176 vs 205 / 171 / 180, 9×8×48→96
+    /// 254 / 239 / 193 vs 188 / 140 / 154–170, 4×4×128→256 278 / 272 / 234 vs 197 / 155 / 162; but 3×3×192→384 70–76
+    /// vs 171 forward, where four tiles an image compute 16 outputs for 9 and the transformed filters (4.7 MB) no
+    /// longer stay in cache. From 24 input channels on (NNS2's 18×15×24→32: 272 vs 241 for the direct kernel, which
+    /// also fits it, and runs after Winograd); the backward data pass of that layer (24 output channels) is faster
+    /// with im2col (210 vs 195), so the output side keeps 32.
     /// </summary>
-    internal static bool WinogradFits(in ConvGeometry g, int minSize = WinogradMinSize) =>
+    internal static bool WinogradFits(in ConvGeometry g) =>
         g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
         g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinInChannels && g.OutC >= WinogradMinOutChannels &&
-        g.OutH >= minSize && g.OutW >= minSize;
+        g.OutH >= WinogradMinSize && g.OutW >= WinogradMinSize;
 
     /// <summary>
     /// Whether ConvForward takes the Winograd path for this call: enabled, a fitting shape, and at least one work item
@@ -60,15 +61,115 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Fewest output channels for the Winograd path.</summary>
     internal const int WinogradMinOutChannels = 32;
 
-    /// <summary>Smallest map height and width for the Winograd forward and backward data passes.</summary>
+    /// <summary>Smallest map height and width for the Winograd path (all three passes).</summary>
     internal const int WinogradMinSize = 4;
 
     /// <summary>
-    /// Smallest map height and width for the Winograd filter gradient. On smaller maps (`bench conv`, filter column, 2
-    /// threads: 6×6×144→288 180 vs 191 GFLOP/s for im2col, 6×6×112→224 123 vs 182, 4×4×128→256 76 vs 161) the
-    /// adjoint transforms' short runs of tiles cost more than the multiply-adds they save.
+    /// Most tiles per tile row for <see cref="TransformInputGathered"/>. `bench conv`, 2 threads, forward and data
+    /// GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265, 6×6×128→256 299 / 284 vs 242 / 245;
+    /// 12×12×96→128 (six tiles a row) 296–313 / 249–305 vs 276–292 / 266–273, within noise; 14×14×144→288
+    /// (seven) 298 / 275 vs 320–334 / 283–287, where the runs fill enough lanes and the gathers cost more.
     /// </summary>
-    internal const int WinogradFilterMinSize = 12;
+    internal const int GatherMaxTilesW = 5;
+
+    /// <summary>
+    /// Whether an item's tiles are transformed sixteen at a time in column order (<see cref="TransformInputGathered"/>)
+    /// rather than along runs of tile rows: rows of few tiles (a 6×6 map has three) would leave most of a run's
+    /// vector lanes empty. imageFloats is the larger of an input image's and an output image's floats (or stride):
+    /// the plan's offsets must fit in 28 bits.
+    /// </summary>
+    internal static bool Gathered(int tilesW, int imgCount, long imageFloats) =>
+        tilesW <= GatherMaxTilesW && imgCount * imageFloats < 1 << 28;
+
+    /// <summary>Ints of an item's gather plan for <paramref name="cols"/> columns (see <see cref="PlanGather"/>).</summary>
+    internal static long GatherPlanInts(int cols, int nr) => 20L * Gemm.RoundUp(cols, nr);
+
+    /// <summary>
+    /// Per column j, padded to whole GEMM panels: at plan[j] the offset of its tile's patch corner in x (from image
+    /// img0, channel 0; the corner may lie in the padding); at plan[P + j] the offset of its tile's first output in y
+    /// (from image img0, channel 0) with bit 30 set when the tile has a right column and bit 29 when it has a lower
+    /// row; and at plan[2P + 16 e + j % 16 ...] (e = 0 … 15, one block of sixteen per group of sixteen columns), −1
+    /// where element e = 4r + c of the column's 4×4 patch lies inside the map and 0 where it is padding (or the
+    /// column is past the item's last). P is the padded column count.
+    /// </summary>
+    internal static void PlanGather(in ConvGeometry g, int tilesW, long yStride, int imgCount, int tCount, int t0, int cols, int nr, int* plan)
+    {
+        int padded = Gemm.RoundUp(cols, nr);
+        int* corner = plan, output = plan + padded, masks = plan + 2 * padded;
+        for (int j = 0; j < padded; j++)
+        {
+            int* mask = masks + j / 16 * 256 + j % 16;
+            if (j >= cols)
+            {
+                corner[j] = 0;
+                output[j] = 0;
+                for (int e = 0; e < 16; e++) mask[16 * e] = 0;
+                continue;
+            }
+            int i = j / tCount, t = t0 + j % tCount;
+            int ty = t / tilesW, tx = t % tilesW;
+            int iy = 2 * ty - 1, ix = 2 * tx - 1;
+            corner[j] = (int)(i * g.InSize) + iy * g.InW + ix;
+            int oy = 2 * ty, ox = 2 * tx;
+            output[j] = (int)(i * yStride) + oy * g.OutW + ox | (ox + 1 < g.OutW ? 1 << 30 : 0) | (oy + 1 < g.OutH ? 1 << 29 : 0);
+            for (int r = 0; r < 4; r++)
+            {
+                for (int c = 0; c < 4; c++)
+                {
+                    mask[16 * (4 * r + c)] = (uint)(iy + r) < (uint)g.InH && (uint)(ix + c) < (uint)g.InW ? -1 : 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// V[ξ][ic, j] = (Bᵀ d B)[ξ] sixteen columns at a time in column order: each column's patch element loads by a
+    /// masked gather (the padding reads as zero), so columns of different tile rows and images share a vector.
+    /// Columns from the item's last to <paramref name="padded"/> are zero. Column j of channel ic goes to
+    /// v + (j / block)·blockStride + ic·icStride + j % block (whole sixteens within a block), position ξ
+    /// ξ·xiStride further: packed GEMM panels (block NR) or plain rows (block past the last column). x points at
+    /// channel 0 of the item's first image.
+    /// </summary>
+    internal static void TransformInputGathered(in ConvGeometry g, float* x, int padded, int* plan, float* v, int block, long blockStride, long icStride, long xiStride)
+    {
+        int inHw = g.InH * g.InW;
+        int w = g.InW;
+        for (int ic = 0; ic < g.InC; ic++)
+        {
+            float* plane = x + (long)ic * inHw;
+            for (int j = 0; j < padded; j += 16)
+            {
+                var corner = Vector512.Load(plan + j);
+                int* mask = plan + 2 * padded + j / 16 * 256;
+                [MethodImpl(MethodImplOptions.AggressiveInlining)]
+                Vector512<float> D(int r, int c)
+                {
+                    var index = corner + Vector512.Create(r * w + c);
+                    var m = Vector512.Load(mask + 16 * (4 * r + c)).AsSingle();
+                    return Vector512.Create(
+                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
+                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
+                }
+                var d00 = D(0, 0); var d01 = D(0, 1); var d02 = D(0, 2); var d03 = D(0, 3);
+                var d10 = D(1, 0); var d11 = D(1, 1); var d12 = D(1, 2); var d13 = D(1, 3);
+                var d20 = D(2, 0); var d21 = D(2, 1); var d22 = D(2, 2); var d23 = D(2, 3);
+                var d30 = D(3, 0); var d31 = D(3, 1); var d32 = D(3, 2); var d33 = D(3, 3);
+                // Bᵀ d (rows), then · B (columns).
+                var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
+                var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
+                var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
+                var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
+                float* o = v + (long)(j / block) * blockStride + ic * icStride + j % block;
+                (t00 - t02).Store(o); (t01 + t02).Store(o + xiStride); (t02 - t01).Store(o + 2 * xiStride); (t01 - t03).Store(o + 3 * xiStride);
+                o += 4 * xiStride;
+                (t10 - t12).Store(o); (t11 + t12).Store(o + xiStride); (t12 - t11).Store(o + 2 * xiStride); (t11 - t13).Store(o + 3 * xiStride);
+                o += 4 * xiStride;
+                (t20 - t22).Store(o); (t21 + t22).Store(o + xiStride); (t22 - t21).Store(o + 2 * xiStride); (t21 - t23).Store(o + 3 * xiStride);
+                o += 4 * xiStride;
+                (t30 - t32).Store(o); (t31 + t32).Store(o + xiStride); (t32 - t31).Store(o + 2 * xiStride); (t31 - t33).Store(o + 3 * xiStride);
+            }
+        }
+    }
 
     private sealed class WinogradForwardWork(CpuBackend owner) : IParallelWork
     {
@@ -168,13 +269,14 @@ public sealed unsafe partial class CpuBackend
             float* m = s.Tmp.Ensure(16L * g.OutC * cols);
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             bool wide = Im2Col.Wide(owner.Simd);
-            bool gathered = wide && Gathered(_tilesW, imgCount, g);
+            bool gathered = wide && Gathered(_tilesW, imgCount, Math.Max(g.InSize, _yStride));
             int* plan = null;
             if (gathered)
             {
                 plan = (int*)s.Col.Ensure(GatherPlanInts(cols, nr));
-                PlanGather(g, img0, imgCount, tCount, t0, cols, nr, plan);
-                TransformInputGathered(g, img0, cols, v, panelFloats, nr, plan);
+                PlanGather(g, _tilesW, _yStride, imgCount, tCount, t0, cols, nr, plan);
+                // Column j of ξ's packed panels: panel j / nr, row ic, lane j % nr (sixteen lanes stay in one panel).
+                TransformInputGathered(g, _x + (long)img0 * g.InSize, Gemm.RoundUp(cols, nr), plan, v, nr, (long)g.InC * nr, nr, panelFloats);
             }
             else if (wide) TransformInputVector(g, img0, imgCount, tCount, t0, cols, v, panelFloats, nr, s.Im2Col);
             else TransformInput(g, img0, tCount, t0, cols, v, panelFloats, nr);
@@ -185,111 +287,6 @@ public sealed unsafe partial class CpuBackend
             if (gathered) TransformOutputGathered(g, img0, cols, m, plan);
             else if (wide) TransformOutputVector(g, img0, imgCount, tCount, t0, cols, m);
             else TransformOutput(g, img0, tCount, t0, cols, m);
-        }
-
-        /// <summary>
-        /// Most tiles per tile row for <see cref="TransformInputGathered"/>. `bench conv`, 2 threads, forward and data
-        /// GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265, 6×6×128→256 299 / 284 vs 242 / 245;
-        /// 12×12×96→128 (six tiles a row) 296–313 / 249–305 vs 276–292 / 266–273, within noise; 14×14×144→288
-        /// (seven) 298 / 275 vs 320–334 / 283–287, where the runs fill enough lanes and the gathers cost more.
-        /// </summary>
-        private const int GatherMaxTilesW = 5;
-
-        /// <summary>
-        /// Whether an item's tiles are transformed sixteen at a time in column order (<see cref="TransformInputGathered"/>)
-        /// rather than along runs of tile rows: rows of few tiles (a 6×6 map has three) would leave most of a run's
-        /// vector lanes empty.
-        /// </summary>
-        private bool Gathered(int tilesW, int imgCount, in ConvGeometry g) =>
-            tilesW <= GatherMaxTilesW && (long)imgCount * Math.Max(g.InSize, _yStride) < 1 << 28;
-
-        /// <summary>Ints of an item's gather plan for <paramref name="cols"/> columns (see <see cref="PlanGather"/>).</summary>
-        private static long GatherPlanInts(int cols, int nr) => 20L * Gemm.RoundUp(cols, nr);
-
-        /// <summary>
-        /// Per column j, padded to whole GEMM panels: at plan[j] the offset of its tile's patch corner in x (from image
-        /// img0, channel 0; the corner may lie in the padding); at plan[P + j] the offset of its tile's first output in y
-        /// (from image img0, channel 0) with bit 30 set when the tile has a right column and bit 29 when it has a lower
-        /// row; and at plan[2P + 16 e + j % 16 ...] (e = 0 … 15, one block of sixteen per group of sixteen columns), −1
-        /// where element e = 4r + c of the column's 4×4 patch lies inside the map and 0 where it is padding (or the
-        /// column is past the item's last). P is the padded column count.
-        /// </summary>
-        private void PlanGather(in ConvGeometry g, int img0, int imgCount, int tCount, int t0, int cols, int nr, int* plan)
-        {
-            int padded = Gemm.RoundUp(cols, nr);
-            int* corner = plan, output = plan + padded, masks = plan + 2 * padded;
-            for (int j = 0; j < padded; j++)
-            {
-                int* mask = masks + j / 16 * 256 + j % 16;
-                if (j >= cols)
-                {
-                    corner[j] = 0;
-                    output[j] = 0;
-                    for (int e = 0; e < 16; e++) mask[16 * e] = 0;
-                    continue;
-                }
-                int i = j / tCount, t = t0 + j % tCount;
-                int ty = t / _tilesW, tx = t % _tilesW;
-                int iy = 2 * ty - 1, ix = 2 * tx - 1;
-                corner[j] = (int)(i * g.InSize) + iy * g.InW + ix;
-                int oy = 2 * ty, ox = 2 * tx;
-                output[j] = (int)(i * _yStride) + oy * g.OutW + ox | (ox + 1 < g.OutW ? 1 << 30 : 0) | (oy + 1 < g.OutH ? 1 << 29 : 0);
-                for (int r = 0; r < 4; r++)
-                {
-                    for (int c = 0; c < 4; c++)
-                    {
-                        mask[16 * (4 * r + c)] = (uint)(iy + r) < (uint)g.InH && (uint)(ix + c) < (uint)g.InW ? -1 : 0;
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// V[ξ][ic, j] = (Bᵀ d B)[ξ] sixteen columns at a time in column order: each column's patch element loads by a
-        /// masked gather (the padding reads as zero), so columns of different tile rows and images share a vector.
-        /// Columns past the item's last are zero, which fills the last panel's padding.
-        /// </summary>
-        private void TransformInputGathered(in ConvGeometry g, int img0, int cols, float* v, long panelFloats, int nr, int* plan)
-        {
-            int padded = Gemm.RoundUp(cols, nr);
-            int inHw = g.InH * g.InW;
-            int w = g.InW;
-            for (int ic = 0; ic < g.InC; ic++)
-            {
-                float* plane = _x + (long)img0 * g.InSize + (long)ic * inHw;
-                for (int j = 0; j < padded; j += 16)
-                {
-                    var corner = Vector512.Load(plan + j);
-                    int* mask = plan + 2 * padded + j / 16 * 256;
-                    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                    Vector512<float> D(int r, int c)
-                    {
-                        var index = corner + Vector512.Create(r * w + c);
-                        var m = Vector512.Load(mask + 16 * (4 * r + c)).AsSingle();
-                        return Vector512.Create(
-                            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
-                            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
-                    }
-                    var d00 = D(0, 0); var d01 = D(0, 1); var d02 = D(0, 2); var d03 = D(0, 3);
-                    var d10 = D(1, 0); var d11 = D(1, 1); var d12 = D(1, 2); var d13 = D(1, 3);
-                    var d20 = D(2, 0); var d21 = D(2, 1); var d22 = D(2, 2); var d23 = D(2, 3);
-                    var d30 = D(3, 0); var d31 = D(3, 1); var d32 = D(3, 2); var d33 = D(3, 3);
-                    // Bᵀ d (rows), then · B (columns).
-                    var t00 = d00 - d20; var t01 = d01 - d21; var t02 = d02 - d22; var t03 = d03 - d23;
-                    var t10 = d10 + d20; var t11 = d11 + d21; var t12 = d12 + d22; var t13 = d13 + d23;
-                    var t20 = d20 - d10; var t21 = d21 - d11; var t22 = d22 - d12; var t23 = d23 - d13;
-                    var t30 = d10 - d30; var t31 = d11 - d31; var t32 = d12 - d32; var t33 = d13 - d33;
-                    // Column j of ξ's packed panels: panel j / nr, row ic, lane j % nr (sixteen lanes stay in one panel).
-                    float* o = v + (long)(j / nr) * g.InC * nr + (long)ic * nr + j % nr;
-                    (t00 - t02).Store(o); (t01 + t02).Store(o + panelFloats); (t02 - t01).Store(o + 2 * panelFloats); (t01 - t03).Store(o + 3 * panelFloats);
-                    o += 4 * panelFloats;
-                    (t10 - t12).Store(o); (t11 + t12).Store(o + panelFloats); (t12 - t11).Store(o + 2 * panelFloats); (t11 - t13).Store(o + 3 * panelFloats);
-                    o += 4 * panelFloats;
-                    (t20 - t22).Store(o); (t21 + t22).Store(o + panelFloats); (t22 - t21).Store(o + 2 * panelFloats); (t21 - t23).Store(o + 3 * panelFloats);
-                    o += 4 * panelFloats;
-                    (t30 - t32).Store(o); (t31 + t32).Store(o + panelFloats); (t32 - t31).Store(o + 2 * panelFloats); (t31 - t33).Store(o + 3 * panelFloats);
-                }
-            }
         }
 
         /// <summary>

@@ -15,81 +15,189 @@ public sealed unsafe partial class CpuBackend
         /// The filter gradient of a 3×3 stride-1 "same" convolution by the adjoint of Winograd's F(2×2, 3×3): the forward
         /// pass computes a tile as Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, which is linear in g, so the gradient of g summed over tiles
         /// is Gᵀ[Σ (A dy Aᵀ) ⊙ (Bᵀ d B)]G. Per position ξ of the 4×4 transformed tile the sum over tiles is one GEMM,
-        /// M[ξ] (OutC × InC) += P[ξ] (OutC × tiles) · V[ξ]ᵀ (tiles × InC), with P the transformed 2×2 output gradients
-        /// and V the transformed 4×4 input patches; 16 products per tile and channel pair instead of 36. Images
-        /// [first, first + count) go through in chunks of whole tile rows, about <see cref="WinogradFilterTiles"/> tiles;
-        /// both transforms run sixteen tiles at a time.
+        /// M[ξ] (InC × OutC) += V[ξ] (InC × tiles) · P[ξ]ᵀ (tiles × OutC), with V the transformed 4×4 input patches and
+        /// P the transformed 2×2 output gradients; 16 products per tile and channel pair instead of 36. Images
+        /// [first, first + count) go through in chunks of about <see cref="WinogradFilterTiles"/> tiles: whole tile
+        /// rows, both transforms running sixteen tiles of a row at a time, or, on maps of few tiles a row, whole images,
+        /// both transforms gathering sixteen tiles at a time across rows and images.
         /// </summary>
         private void WinogradFilter(int worker, int first, int count, float* acc)
         {
             var g = _g;
             var s = owner.Scratch(worker);
-            int hw = g.OutH * g.OutW, inC = g.InC, outC = g.OutC;
-            int tilesW = (g.OutW + 1) / 2, tilesH = (g.OutH + 1) / 2;
-            // Chunks of whole tile rows, so that a row's tiles are one run of columns.
-            int rowsPerChunk = Math.Max(1, WinogradFilterTiles / tilesW), chunk = rowsPerChunk * tilesW;
+            int hw = g.OutH * g.OutW, inC = g.InC, outC = g.OutC, nr = owner.NR;
+            int tilesW = (g.OutW + 1) / 2, tilesH = (g.OutH + 1) / 2, tiles = tilesW * tilesH;
+            bool gathered = Gathered(tilesW, Math.Min(count, Math.Max(1, WinogradFilterTiles / tiles)), Math.Max(g.InSize, g.OutSize));
+            // Chunks of whole tile rows, so that a row's tiles are one run of columns; or of whole images.
+            int rowsPerChunk = Math.Max(1, WinogradFilterTiles / tilesW), imagesPerChunk = Math.Max(1, WinogradFilterTiles / tiles);
+            int chunk = gathered ? Gemm.RoundUp(imagesPerChunk * tiles, nr) : rowsPerChunk * tilesW;
             // A row's phases hold its tiles' columns plus one, and slack for the last vector's full loads.
             int length = Gemm.RoundUp(tilesW + 17, 16);
-            float* v = s.Col.Ensure(16L * inC * chunk);
+            float* v = s.Col.Ensure(16L * inC * chunk + (gathered ? GatherPlanInts(chunk, nr) : 0));
+            int* plan = (int*)(v + 16L * inC * chunk);
             float* p = s.Im2Col.Ensure(16L * outC * chunk);
             float* m = s.Tmp.Ensure(16L * outC * inC);
-            float* packed = s.Pack.Ensure(Gemm.PackedSize(chunk, inC, owner.NR));
+            // Which side's transforms are the packed B: packing costs tiles × B's width in every chunk, while the output
+            // transform reads M once per part, by gathers when B is the input side. So the output channels are B when
+            // T (outC − inC) < ½ inC outC over the part's T tiles: small maps, where M is large beside the tiles
+            // (`bench conv`, filter column, 2 threads, B = output vs input: 6×6×128→256 263 vs 196, 7×7×192→384 176 vs
+            // 145, 6×6×144→288 268 vs 229; but 24×24×64→192 248 vs 301; 12×12×96→128 277 vs 249–276).
+            bool byOut = (long)count * tiles * (outC - inC) < (long)inC * outC / 2;
+            float* packed = s.Pack.Ensure(Gemm.PackedSize(chunk, Math.Min(inC, outC), nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             float* phases = stackalloc float[8 * length];
-            long totalRows = (long)count * tilesH;
+            long total = gathered ? count : (long)count * tilesH, step = gathered ? imagesPerChunk : rowsPerChunk;
             bool assign = true;
-            for (long r0 = 0; r0 < totalRows; r0 += rowsPerChunk)
+            for (long r0 = 0; r0 < total; r0 += step)
             {
-                int rc = (int)Math.Min(rowsPerChunk, totalRows - r0), tc = rc * tilesW;
-                for (int ic = 0; ic < inC; ic++)
+                int rc = (int)Math.Min(step, total - r0), tc;
+                if (gathered)
                 {
-                    for (int q = 0; q < rc; q++)
-                    {
-                        int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
-                        TransformPatches(_x + (long)img * g.InSize + (long)ic * hw, g.OutH, g.OutW, ty, tilesW, phases, length, v + (long)ic * chunk + q * tilesW, (long)inC * chunk);
-                    }
+                    int img0 = first + (int)r0;
+                    tc = rc * tiles;
+                    PlanGather(g, tilesW, g.OutSize, rc, tiles, 0, tc, nr, plan);
+                    TransformInputGathered(g, _x + (long)img0 * g.InSize, Gemm.RoundUp(tc, nr), plan, v, int.MaxValue, 0, chunk, (long)inC * chunk);
+                    TransformGradientsGathered(g, _dy + (long)img0 * g.OutSize, tc, plan, Gemm.RoundUp(tc, nr), p, chunk, (long)outC * chunk);
                 }
-                for (int oc = 0; oc < outC; oc++)
+                else
                 {
-                    for (int q = 0; q < rc; q++)
+                    tc = rc * tilesW;
+                    for (int ic = 0; ic < inC; ic++)
                     {
-                        int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
-                        TransformGradients(_dy + (long)img * g.OutSize + (long)oc * hw, g.OutH, g.OutW, ty, tilesW, phases, length, p + (long)oc * chunk + q * tilesW, (long)outC * chunk);
+                        for (int q = 0; q < rc; q++)
+                        {
+                            int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
+                            TransformPatches(_x + (long)img * g.InSize + (long)ic * hw, g.OutH, g.OutW, ty, tilesW, phases, length, v + (long)ic * chunk + q * tilesW, (long)inC * chunk);
+                        }
+                    }
+                    for (int oc = 0; oc < outC; oc++)
+                    {
+                        for (int q = 0; q < rc; q++)
+                        {
+                            int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
+                            TransformGradients(_dy + (long)img * g.OutSize + (long)oc * hw, g.OutH, g.OutW, ty, tilesW, phases, length, p + (long)oc * chunk + q * tilesW, (long)outC * chunk);
+                        }
                     }
                 }
                 for (int xi = 0; xi < 16; xi++)
                 {
-                    Gemm.PackBTransposed(tc, inC, v + (long)xi * inC * chunk, chunk, packed, owner.NR);
-                    Gemm.Multiply(owner.Simd, outC, inC, tc, p + (long)xi * outC * chunk, chunk, packed, m + (long)xi * outC * inC, inC, !assign, gemm);
+                    float* vx = v + (long)xi * inC * chunk, px = p + (long)xi * outC * chunk, mx = m + (long)xi * inC * outC;
+                    if (byOut)
+                    {
+                        Gemm.PackBTransposed(tc, outC, px, chunk, packed, nr);
+                        Gemm.Multiply(owner.Simd, inC, outC, tc, vx, chunk, packed, mx, outC, !assign, gemm);
+                    }
+                    else
+                    {
+                        Gemm.PackBTransposed(tc, inC, vx, chunk, packed, nr);
+                        Gemm.Multiply(owner.Simd, outC, inC, tc, px, chunk, packed, mx, inC, !assign, gemm);
+                    }
                 }
                 assign = false;
             }
             if (assign) new Span<float>(m, 16 * outC * inC).Clear();
-            // dW[oc, ic] = Gᵀ M G, into acc as [tap][OutC] with tap = ic·9 + ky·3 + kx.
-            long plane = (long)outC * inC;
-            float* q3 = stackalloc float[12];
-            for (int oc = 0; oc < outC; oc++)
+            FilterOutput(m, inC, outC, byOut ? outC : 1, byOut ? 1 : inC, acc);
+        }
+
+        /// <summary>
+        /// dW[oc, ic] = Gᵀ M[·] G, with pair (ic, oc) of M[ξ] at ic·icStride + oc·ocStride, into acc as [tap][OutC] with
+        /// tap = ic·9 + ky·3 + kx, sixteen output channels at a time (the last sixteen under a mask; gathered when they
+        /// are not adjacent in M). Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+        /// </summary>
+        private static void FilterOutput(float* m, int inC, int outC, int icStride, int ocStride, float* acc)
+        {
+            long plane = (long)inC * outC;
+            var half = Vector512.Create(0.5f);
+            var lanes = Vector512<int>.Indices * Vector512.Create(ocStride);
+            for (int ic = 0; ic < inC; ic++)
             {
-                for (int ic = 0; ic < inC; ic++)
+                for (int oc = 0; oc < outC; oc += 16)
                 {
-                    long at = (long)oc * inC + ic;
-                    for (int j = 0; j < 4; j++)
-                    {
-                        float m0 = m[(0 * 4 + j) * plane + at], m1 = m[(1 * 4 + j) * plane + at], m2 = m[(2 * 4 + j) * plane + at], m3 = m[(3 * 4 + j) * plane + at];
-                        q3[0 * 4 + j] = m0 + 0.5f * (m1 + m2);
-                        q3[1 * 4 + j] = 0.5f * (m1 - m2);
-                        q3[2 * 4 + j] = 0.5f * (m1 + m2) + m3;
-                    }
-                    for (int ky = 0; ky < 3; ky++)
-                    {
-                        float a = q3[ky * 4], b = q3[ky * 4 + 1], c = q3[ky * 4 + 2], d = q3[ky * 4 + 3];
-                        long tap = (long)ic * 9 + ky * 3;
-                        acc[tap * outC + oc] = a + 0.5f * (b + c);
-                        acc[(tap + 1) * outC + oc] = 0.5f * (b - c);
-                        acc[(tap + 2) * outC + oc] = 0.5f * (b + c) + d;
-                    }
+                    var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outC - oc));
+                    var mask = live.AsSingle();
+                    bool full = oc + 16 <= outC;
+                    float* at = m + (long)ic * icStride + (long)oc * ocStride;
+                    Vector512<float> M(int xi) =>
+                        ocStride != 1 ? Gather(at + xi * plane, lanes, live) :
+                        full ? Vector512.Load(at + xi * plane) : Avx512F.MaskLoad(at + xi * plane, mask, Vector512<float>.Zero);
+                    // Gᵀ M: rows ky from the four rows of M, column by column j.
+                    Vector512<float> q00 = default, q01 = default, q02 = default, q03 = default;
+                    Vector512<float> q10 = default, q11 = default, q12 = default, q13 = default;
+                    Vector512<float> q20 = default, q21 = default, q22 = default, q23 = default;
+                    Column(M(0), M(4), M(8), M(12), half, ref q00, ref q10, ref q20);
+                    Column(M(1), M(5), M(9), M(13), half, ref q01, ref q11, ref q21);
+                    Column(M(2), M(6), M(10), M(14), half, ref q02, ref q12, ref q22);
+                    Column(M(3), M(7), M(11), M(15), half, ref q03, ref q13, ref q23);
+                    // (Gᵀ M) G: taps kx of row ky.
+                    long tap = (long)ic * 9;
+                    Taps(acc + tap * outC + oc, outC, q00, q01, q02, q03, half, mask, full);
+                    Taps(acc + (tap + 3) * outC + oc, outC, q10, q11, q12, q13, half, mask, full);
+                    Taps(acc + (tap + 6) * outC + oc, outC, q20, q21, q22, q23, half, mask, full);
                 }
             }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Column(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> half, ref Vector512<float> q0, ref Vector512<float> q1, ref Vector512<float> q2)
+        {
+            q0 = m0 + half * (m1 + m2);
+            q1 = half * (m1 - m2);
+            q2 = half * (m1 + m2) + m3;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Taps(float* o, int outC, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, Vector512<float> half, Vector512<float> mask, bool full)
+        {
+            Put(o, a + half * (b + c), mask, full);
+            Put(o + outC, half * (b - c), mask, full);
+            Put(o + 2L * outC, half * (b + c) + d, mask, full);
+        }
+
+        /// <summary>
+        /// P = A dy Aᵀ (see <see cref="TransformGradients"/>) sixteen columns at a time in column order, each column's
+        /// 2×2 block of output gradients loaded by gathers at the plan's output offsets (the right column and lower row
+        /// reading zero where the map has none, and columns from <paramref name="cols"/> on all zero). Position ξ of
+        /// column j of channel oc goes to p[ξ·xiStride + oc·ocStride + j].
+        /// </summary>
+        private static void TransformGradientsGathered(in ConvGeometry g, float* dy, int cols, int* plan, int padded, float* p, long ocStride, long xiStride)
+        {
+            int hw = g.OutH * g.OutW, w = g.OutW;
+            int* output = plan + padded;
+            for (int j = 0; j < padded; j += 16)
+            {
+                var code = Vector512.Load(output + j);
+                var index = code & Vector512.Create((1 << 29) - 1);
+                var live = Vector512.LessThan(Vector512<int>.Indices + Vector512.Create(j), Vector512.Create(cols));
+                var right = live & Vector512.Equals(code & Vector512.Create(1 << 30), Vector512.Create(1 << 30));
+                var below = live & Vector512.Equals(code & Vector512.Create(1 << 29), Vector512.Create(1 << 29));
+                var both = right & below;
+                var i01 = index + Vector512.Create(1);
+                var i10 = index + Vector512.Create(w);
+                var i11 = index + Vector512.Create(w + 1);
+                for (int oc = 0; oc < g.OutC; oc++)
+                {
+                    float* plane = dy + (long)oc * hw;
+                    var y00 = Gather(plane, index, live);
+                    var y01 = Gather(plane, i01, right);
+                    var y10 = Gather(plane, i10, below);
+                    var y11 = Gather(plane, i11, both);
+                    float* o = p + oc * ocStride + j;
+                    // Rows of A dy: y0, y0 + y1, y0 − y1, −y1; then each row (a, b) times Aᵀ: a, a + b, a − b, −b.
+                    Pair(o, xiStride, 0, y00, y01, default, true);
+                    Pair(o, xiStride, 1, y00 + y10, y01 + y11, default, true);
+                    Pair(o, xiStride, 2, y00 - y10, y01 - y11, default, true);
+                    Pair(o, xiStride, 3, -y10, -y11, default, true);
+                }
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Gather(float* plane, Vector512<int> index, Vector512<int> mask)
+        {
+            var m = mask.AsSingle();
+            return Vector512.Create(
+                Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
+                Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
         }
 
         /// <summary>Stores the lanes of <paramref name="value"/> that <paramref name="mask"/> selects (all sixteen when full).</summary>

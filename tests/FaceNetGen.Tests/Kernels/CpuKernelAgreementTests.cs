@@ -161,8 +161,9 @@ public class CpuKernelAgreementTests
         // than sixteen tiles; batches large enough for one item per thread (five threads included). At levels below Vector512 the transforms run scalar.
         // 24 input channels (which the direct kernel fits too) take Winograd forward; their backward data pass, with 24
         // output channels, keeps im2col. Maps of fewer than six tiles a row (6×6, 7×5, 4×4, 9×4) gather their tiles
-        // sixteen at a time across rows and images, the last sixteen cut short; their filter gradient keeps im2col.
-        // Filter pair counts that are and are not whole sixteens (the filter transform's vector and scalar parts).
+        // sixteen at a time across rows and images, the last sixteen cut short, in all three passes. Filter pair counts
+        // that are and are not whole sixteens (the filter transform's vector and scalar parts); filter gradients whose
+        // packed side is the input and the output (more and fewer output than input channels, large and small maps).
         foreach (var (c, h, w, k, n) in new[]
                  {
                      (32, 13, 12, 40, 5), (33, 12, 15, 32, 5), (32, 48, 47, 32, 1), (48, 12, 12, 64, 10), (32, 12, 45, 32, 5), (24, 13, 12, 32, 5),
