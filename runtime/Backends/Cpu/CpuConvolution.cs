@@ -233,19 +233,65 @@ public sealed unsafe partial class CpuBackend
             {
                 for (int oc = 0; oc < m; oc++)
                 {
-                    var src = new ReadOnlySpan<float>(tmp + (long)oc * cols + i * hw, hw);
-                    var dst = new Span<float>(_y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw);
-                    TensorPrimitives.Add(src, _b[m0 + oc], dst);
-                    if (_relu) TensorPrimitives.Max(dst, 0f, dst);
+                    BiasRelu(tmp + (long)oc * cols + i * hw, _y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw, _b[m0 + oc], _relu);
                 }
             }
         }
 
-        private static void Epilogue(float* row, int count, float bias, bool relu)
+        private static void Epilogue(float* row, int count, float bias, bool relu) => BiasRelu(row, row, count, bias, relu);
+    }
+
+    /// <summary>dst (=|+=) src, inline with AVX-512 for the short rows of small maps (see <see cref="BiasRelu"/>).</summary>
+    private static void AddOrCopy(float* src, float* dst, int count, bool accumulate)
+    {
+        if (!Avx512F.IsSupported)
         {
-            var span = new Span<float>(row, count);
-            TensorPrimitives.Add(span, bias, span);
-            if (relu) TensorPrimitives.Max(span, 0f, span);
+            if (accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count), new ReadOnlySpan<float>(src, count), new Span<float>(dst, count));
+            else new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
+            return;
+        }
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            var v = Vector512.Load(src + i);
+            if (accumulate) v += Vector512.Load(dst + i);
+            v.Store(dst + i);
+        }
+        if (i < count)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
+            var v = Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero);
+            if (accumulate) v += Avx512F.MaskLoad(dst + i, mask, Vector512<float>.Zero);
+            Avx512F.MaskStore(dst + i, mask, v);
+        }
+    }
+
+    /// <summary>
+    /// dst = src + bias (then ReLU), inline with AVX-512: the rows of small maps (36 or 9 pixels, one per image and
+    /// channel) are too short to pay for a library call each.
+    /// </summary>
+    private static void BiasRelu(float* src, float* dst, int count, float bias, bool relu)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            TensorPrimitives.Add(new ReadOnlySpan<float>(src, count), bias, new Span<float>(dst, count));
+            if (relu) TensorPrimitives.Max(new ReadOnlySpan<float>(dst, count), 0f, new Span<float>(dst, count));
+            return;
+        }
+        var b = Vector512.Create(bias);
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            var v = Vector512.Load(src + i) + b;
+            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            v.Store(dst + i);
+        }
+        if (i < count)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
+            var v = Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero) + b;
+            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            Avx512F.MaskStore(dst + i, mask, v);
         }
     }
 
@@ -297,10 +343,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     for (int c = 0; c < k; c++)
                     {
-                        var src = new ReadOnlySpan<float>(tmp + (long)c * cols + i * hw, hw);
-                        var dst = new Span<float>(_dx + (long)(img0 + i) * g.InSize + (long)c * hw, hw);
-                        if (_accumulate) TensorPrimitives.Add(dst, src, dst);
-                        else src.CopyTo(dst);
+                        AddOrCopy(tmp + (long)c * cols + i * hw, _dx + (long)(img0 + i) * g.InSize + (long)c * hw, hw, _accumulate);
                     }
                 }
                 return;
