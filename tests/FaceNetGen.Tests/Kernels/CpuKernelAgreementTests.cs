@@ -196,6 +196,28 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Filter_gradient_of_tiny_maps_split_by_rows_agrees_with_the_reference(SimdLevel level, int threads)
+    {
+        // Tiny maps whose weights outnumber a part's columns split dW's rows across the workers (more than one thread):
+        // 3×3 same, 1×1, stride 2 onto 3×3, tap counts that are not whole register tiles (9·23 = 207), more items than
+        // a worker's share of output channels for db. dw and db accumulate.
+        foreach (var (g, n) in new[]
+                 {
+                     (Conv(24, 3, 3, 40, 3, 1, 1), 4), (Conv(50, 3, 3, 48, 1, 1, 0), 3), (Conv(20, 6, 5, 48, 3, 2, 1), 4),
+                     (Conv(23, 3, 3, 33, 3, 1, 1), 2), (Conv(7, 2, 2, 17, 1, 1, 0), 3),
+                 })
+        {
+            using var cpu = new CpuBackend(threads, level);
+            Assert.Equal(threads > 1, CpuBackend.ConvBackwardFilterWorkSplitsRows(g, n, threads));
+            var x = KernelHarness.Random(n * g.InSize, 80);
+            var dy = KernelHarness.Random(n * g.OutSize, 81);
+            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 82), KernelHarness.Random(g.OutC, 83) },
+                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"row-split filter gradient {g}, batch {n}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Direct_convolution_of_first_layers_agrees_with_the_reference(SimdLevel level, int threads)
     {
         // Few input taps and output channels in sixteens take the direct kernel (AVX-512 only; narrower levels and the
