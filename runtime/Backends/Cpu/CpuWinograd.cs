@@ -65,21 +65,31 @@ public sealed unsafe partial class CpuBackend
     internal const int WinogradMinSize = 4;
 
     /// <summary>
-    /// Most tiles per tile row for <see cref="TransformInputGathered"/>. `bench conv`, 2 threads, forward and data
-    /// GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265, 6×6×128→256 299 / 284 vs 242 / 245;
-    /// 12×12×96→128 (six tiles a row) 296–313 / 249–305 vs 276–292 / 266–273, within noise; 14×14×144→288
-    /// (seven) 298 / 275 vs 320–334 / 283–287, where the runs fill enough lanes and the gathers cost more.
+    /// Most tiles per tile row for the forward and data passes to take <see cref="TransformInputGathered"/>. `bench
+    /// conv`, 2 threads, forward and data GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265,
+    /// 6×6×128→256 299 / 284 vs 242 / 245, and in NN4's inference profile its four 6×6 layers 181–196 vs 169–185;
+    /// 12×12×96→128 (six tiles a row) 296–313 / 249–305 vs 276–292 / 266–273, within noise; 14×14×144→288 (seven)
+    /// 298 / 275 vs 320–334 / 283–287, where the runs fill enough lanes and the gathers cost more. NNS2's 9×8×48→96
+    /// (four) ran its inference forward pass at 125–231 gathered against 148–188 along runs in the model profile, so
+    /// four tiles a row keep the runs here.
     /// </summary>
-    internal const int GatherMaxTilesW = 5;
+    internal const int GatherMaxTilesW = 3;
+
+    /// <summary>
+    /// Most tiles per tile row for the filter gradient to take the gathered transforms: NNS2's 9×8×48→96 filter
+    /// gradient in the model profile ran at 134–156 GFLOP/s gathered against 98–115 along runs (and 148–157 with
+    /// im2col before either).
+    /// </summary>
+    internal const int FilterGatherMaxTilesW = 5;
 
     /// <summary>
     /// Whether an item's tiles are transformed sixteen at a time in column order (<see cref="TransformInputGathered"/>)
-    /// rather than along runs of tile rows: rows of few tiles (a 6×6 map has three) would leave most of a run's
-    /// vector lanes empty. imageFloats is the larger of an input image's and an output image's floats (or stride):
-    /// the plan's offsets must fit in 28 bits.
+    /// rather than along runs of tile rows (at most <paramref name="maxTilesW"/> tiles a row): rows of few tiles (a 6×6
+    /// map has three) would leave most of a run's vector lanes empty. imageFloats is the larger of an input image's
+    /// and an output image's floats (or stride): the plan's offsets must fit in 28 bits.
     /// </summary>
-    internal static bool Gathered(int tilesW, int imgCount, long imageFloats) =>
-        tilesW <= GatherMaxTilesW && imgCount * imageFloats < 1 << 28;
+    internal static bool Gathered(int tilesW, int maxTilesW, int imgCount, long imageFloats) =>
+        tilesW <= maxTilesW && imgCount * imageFloats < 1 << 28;
 
     /// <summary>Ints of an item's gather plan for <paramref name="cols"/> columns (see <see cref="PlanGather"/>).</summary>
     internal static long GatherPlanInts(int cols, int nr) => 20L * Gemm.RoundUp(cols, nr);
@@ -269,7 +279,7 @@ public sealed unsafe partial class CpuBackend
             float* m = s.Tmp.Ensure(16L * g.OutC * cols);
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             bool wide = Im2Col.Wide(owner.Simd);
-            bool gathered = wide && Gathered(_tilesW, imgCount, Math.Max(g.InSize, _yStride));
+            bool gathered = wide && Gathered(_tilesW, GatherMaxTilesW, imgCount, Math.Max(g.InSize, _yStride));
             int* plan = null;
             if (gathered)
             {

@@ -27,7 +27,7 @@ public sealed unsafe partial class CpuBackend
             var s = owner.Scratch(worker);
             int hw = g.OutH * g.OutW, inC = g.InC, outC = g.OutC, nr = owner.NR;
             int tilesW = (g.OutW + 1) / 2, tilesH = (g.OutH + 1) / 2, tiles = tilesW * tilesH;
-            bool gathered = Gathered(tilesW, Math.Min(count, Math.Max(1, WinogradFilterTiles / tiles)), Math.Max(g.InSize, g.OutSize));
+            bool gathered = Gathered(tilesW, FilterGatherMaxTilesW, Math.Min(count, Math.Max(1, WinogradFilterTiles / tiles)), Math.Max(g.InSize, g.OutSize));
             // Chunks of whole tile rows, so that a row's tiles are one run of columns; or of whole images.
             int rowsPerChunk = Math.Max(1, WinogradFilterTiles / tilesW), imagesPerChunk = Math.Max(1, WinogradFilterTiles / tiles);
             int chunk = gathered ? Gemm.RoundUp(imagesPerChunk * tiles, nr) : rowsPerChunk * tilesW;

@@ -160,14 +160,15 @@ public class CpuKernelAgreementTests
         // edge tiles), a map split into several items, small maps grouped several images to an item, rows of more
         // than sixteen tiles; batches large enough for one item per thread (five threads included). At levels below Vector512 the transforms run scalar.
         // 24 input channels (which the direct kernel fits too) take Winograd forward; their backward data pass, with 24
-        // output channels, keeps im2col. Maps of fewer than six tiles a row (6×6, 7×5, 4×4, 9×4) gather their tiles
-        // sixteen at a time across rows and images, the last sixteen cut short, in all three passes. Filter pair counts
+        // output channels, keeps im2col. Maps of up to three tiles a row (6×6, 7×5, 4×4, 9×4) gather their tiles
+        // sixteen at a time across rows and images, the last sixteen cut short, in all three passes; 9×8 (four tiles a
+        // row) runs along rows forward and gathers for the filter gradient. Filter pair counts
         // that are and are not whole sixteens (the filter transform's vector and scalar parts); filter gradients whose
         // packed side is the input and the output (more and fewer output than input channels, large and small maps).
         foreach (var (c, h, w, k, n) in new[]
                  {
                      (32, 13, 12, 40, 5), (33, 12, 15, 32, 5), (32, 48, 47, 32, 1), (48, 12, 12, 64, 10), (32, 12, 45, 32, 5), (24, 13, 12, 32, 5),
-                     (48, 6, 6, 64, 20), (25, 7, 5, 33, 9), (32, 4, 4, 40, 5), (40, 9, 4, 32, 10),
+                     (48, 6, 6, 64, 20), (25, 7, 5, 33, 9), (32, 4, 4, 40, 5), (40, 9, 4, 32, 10), (48, 9, 8, 40, 10),
                  })
         {
             var g = Conv(c, h, w, k, 3, 1, 1);
