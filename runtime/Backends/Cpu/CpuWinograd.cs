@@ -30,9 +30,9 @@ public sealed unsafe partial class CpuBackend
     /// padding 1, with enough channels that the transforms are small beside the GEMMs, and maps of at least 4×4.
     /// Measured with `bench conv` on an earlier machine (2 threads, direct multiply-adds per second, Winograd vs
     /// im2col): 56×56×64→192 500 vs 324, 28×28×96→128 404 vs 293, 14×14×144→288 408 vs 309, 12×12×96→128 291 vs 275.
-    /// Maps of fewer than six tiles a row take their tiles sixteen at a time across rows and images
-    /// (<c>TransformInputGathered</c>), with the filters transformed sixteen pairs at a time; on this machine (2
-    /// threads, forward / data / filter GFLOP/s, Winograd vs im2col): 6×6×144→288 314 / 286 / 268 vs 206 / 216 / 181,
+    /// Maps of few tiles a row (<see cref="GatherMaxTilesW"/>, <see cref="FilterGatherMaxTilesW"/>) take their tiles
+    /// sixteen at a time across rows and images (<c>TransformInputGathered</c>), and the filters are transformed sixteen
+    /// pairs at a time; on this machine (2 threads, forward / data / filter GFLOP/s, Winograd vs im2col): 6×6×144→288 314 / 286 / 268 vs 206 / 216 / 181,
     /// 6×6×128→256 299 / 284 / 263 vs 204 / 161 / 176, 7×7×192→384 255 / 232 / 176 vs 205 / 171 / 180, 9×8×48→96
     /// 254 / 239 / 193 vs 188 / 140 / 154–170, 4×4×128→256 278 / 272 / 234 vs 197 / 155 / 162; but 3×3×192→384 70–76
     /// vs 171 forward, where four tiles an image compute 16 outputs for 9 and the transformed filters (4.7 MB) no
