@@ -321,22 +321,7 @@ public sealed unsafe partial class CpuBackend
                     int count = Math.Min(16, cols - j);
                     var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
                     float* src = row + j;
-                    Vector512<float> M(int xi) => Avx512F.MaskLoad(src + xi * xiStride, lanes, Vector512<float>.Zero);
-                    var m00 = M(0); var m01 = M(1); var m02 = M(2); var m03 = M(3);
-                    var m10 = M(4); var m11 = M(5); var m12 = M(6); var m13 = M(7);
-                    var m20 = M(8); var m21 = M(9); var m22 = M(10); var m23 = M(11);
-                    var m30 = M(12); var m31 = M(13); var m32 = M(14); var m33 = M(15);
-                    var s00 = m00 + m10 + m20; var s01 = m01 + m11 + m21; var s02 = m02 + m12 + m22; var s03 = m03 + m13 + m23;
-                    var s10 = m10 - m20 - m30; var s11 = m11 - m21 - m31; var s12 = m12 - m22 - m32; var s13 = m13 - m23 - m33;
-                    var y00 = s00 + s01 + s02 + bias; var y01 = s01 - s02 - s03 + bias;
-                    var y10 = s10 + s11 + s12 + bias; var y11 = s11 - s12 - s13 + bias;
-                    if (_relu)
-                    {
-                        y00 = Vector512.Max(y00, Vector512<float>.Zero);
-                        y01 = Vector512.Max(y01, Vector512<float>.Zero);
-                        y10 = Vector512.Max(y10, Vector512<float>.Zero);
-                        y11 = Vector512.Max(y11, Vector512<float>.Zero);
-                    }
+                    OutputTiles(src, xiStride, lanes, bias, _relu, out var y00, out var y01, out var y10, out var y11);
                     y00.Store(ys); y01.Store(ys + 16); y10.Store(ys + 32); y11.Store(ys + 48);
                     int* place = output + j;
                     for (int l = 0; l < count; l++)
@@ -506,29 +491,40 @@ public sealed unsafe partial class CpuBackend
                         int tiles = Math.Min(16, run[3] - k);
                         var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(tiles)).AsSingle();
                         float* src = row + run[4] + k;
-                        Vector512<float> M(int xi) => Avx512F.MaskLoad(src + xi * xiStride, lanes, Vector512<float>.Zero);
-                        // Aᵀ M by columns c: s0c = m0c + m1c + m2c, s1c = m1c − m2c − m3c.
-                        var m00 = M(0); var m01 = M(1); var m02 = M(2); var m03 = M(3);
-                        var m10 = M(4); var m11 = M(5); var m12 = M(6); var m13 = M(7);
-                        var m20 = M(8); var m21 = M(9); var m22 = M(10); var m23 = M(11);
-                        var m30 = M(12); var m31 = M(13); var m32 = M(14); var m33 = M(15);
-                        var s00 = m00 + m10 + m20; var s01 = m01 + m11 + m21; var s02 = m02 + m12 + m22; var s03 = m03 + m13 + m23;
-                        var s10 = m10 - m20 - m30; var s11 = m11 - m21 - m31; var s12 = m12 - m22 - m32; var s13 = m13 - m23 - m33;
-                        var y00 = s00 + s01 + s02 + bias; var y01 = s01 - s02 - s03 + bias;
-                        var y10 = s10 + s11 + s12 + bias; var y11 = s11 - s12 - s13 + bias;
-                        if (_relu)
-                        {
-                            y00 = Vector512.Max(y00, Vector512<float>.Zero);
-                            y01 = Vector512.Max(y01, Vector512<float>.Zero);
-                            y10 = Vector512.Max(y10, Vector512<float>.Zero);
-                            y11 = Vector512.Max(y11, Vector512<float>.Zero);
-                        }
+                        OutputTiles(src, xiStride, lanes, bias, _relu, out var y00, out var y01, out var y10, out var y11);
                         int ox = 2 * (run[2] + k);
                         int width = Math.Min(2 * tiles, g.OutW - ox);
                         StorePairs(outRow + ox, Avx512F.PermuteVar16x32x2(y00, low, y01), Avx512F.PermuteVar16x32x2(y00, high, y01), width, _accumulate);
                         if (oy + 1 < g.OutH) StorePairs(outRow + g.OutW + ox, Avx512F.PermuteVar16x32x2(y10, low, y11), Avx512F.PermuteVar16x32x2(y10, high, y11), width, _accumulate);
                     }
                 }
+            }
+        }
+
+        /// <summary>
+        /// y = Aᵀ M A + bias (then ReLU) for sixteen columns (the lanes that <paramref name="lanes"/> selects), whose
+        /// products M[ξ] lie xiStride apart from src: y00, y01 the tile's top row, y10, y11 its bottom row.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void OutputTiles(float* src, long xiStride, Vector512<float> lanes, Vector512<float> bias, bool relu,
+            out Vector512<float> y00, out Vector512<float> y01, out Vector512<float> y10, out Vector512<float> y11)
+        {
+            Vector512<float> M(int xi) => Avx512F.MaskLoad(src + xi * xiStride, lanes, Vector512<float>.Zero);
+            // Aᵀ M by columns c: s0c = m0c + m1c + m2c, s1c = m1c − m2c − m3c.
+            var m00 = M(0); var m01 = M(1); var m02 = M(2); var m03 = M(3);
+            var m10 = M(4); var m11 = M(5); var m12 = M(6); var m13 = M(7);
+            var m20 = M(8); var m21 = M(9); var m22 = M(10); var m23 = M(11);
+            var m30 = M(12); var m31 = M(13); var m32 = M(14); var m33 = M(15);
+            var s00 = m00 + m10 + m20; var s01 = m01 + m11 + m21; var s02 = m02 + m12 + m22; var s03 = m03 + m13 + m23;
+            var s10 = m10 - m20 - m30; var s11 = m11 - m21 - m31; var s12 = m12 - m22 - m32; var s13 = m13 - m23 - m33;
+            y00 = s00 + s01 + s02 + bias; y01 = s01 - s02 - s03 + bias;
+            y10 = s10 + s11 + s12 + bias; y11 = s11 - s12 - s13 + bias;
+            if (relu)
+            {
+                y00 = Vector512.Max(y00, Vector512<float>.Zero);
+                y01 = Vector512.Max(y01, Vector512<float>.Zero);
+                y10 = Vector512.Max(y10, Vector512<float>.Zero);
+                y11 = Vector512.Max(y11, Vector512<float>.Zero);
             }
         }
 
