@@ -73,8 +73,8 @@ public sealed unsafe partial class CpuBackend
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             long floats = 2 * (box ? count : 1) * block + 16;
-            bool flat = box && !_backward && Im2Col.Wide(owner.Simd) && g.InW <= FlatMaxWidth;
-            if (flat) floats = Math.Max(floats, FlatFloats(g, count));
+            bool flat = box && Im2Col.Wide(owner.Simd) && g.InW <= (!_backward ? FlatMaxWidth : g.Kind == PoolKind.L2 ? FlatL2BackwardMaxWidth : FlatMaxWidth);
+            if (flat) floats = Math.Max(floats, FlatFloats(g, count) + (long)count * inPlane + 16);
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
             if (_backward && g.Kind == PoolKind.Max && TakesHalving(g) && Im2Col.Wide(owner.Simd))
@@ -95,6 +95,11 @@ public sealed unsafe partial class CpuBackend
                 // A centred stride-1 window both ways: two box filters over the whole block of planes.
                 float* a = rows, b = rows + count * block;
                 long length = count * block;
+                if (flat && _backward)
+                {
+                    BoxFlatBackward(g, _x + (long)first * inPlane, _y + (long)first * outPlane, _dy + (long)first * outPlane, _dx + (long)first * inPlane, count, _accumulate, rows);
+                    return;
+                }
                 if (flat)
                 {
                     BoxFlat(g, _x + (long)first * inPlane, Y(first, outPlane), count, rows);
@@ -563,6 +568,15 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         private const int FlatMaxWidth = 9;
 
+
+        /// <summary>
+        /// Widest rows whose L2 backward runs flat (<see cref="BoxFlatBackward"/>; max backward keeps
+        /// <see cref="FlatMaxWidth"/>). `bench pool`, backward ms, flat vs the row-by-row box: L2 6×6×640 0.14–0.16 vs
+        /// 0.26, L2 9×8×128 0.054–0.063 vs 0.079, L2 12×12×256 0.28 vs 0.32–0.33; max 3×3×896 0.27–0.30 vs 0.71; but
+        /// max 12×12×192 1.13 vs 0.86–0.98 and max 18×15×32 0.32–0.34 vs 0.22, where the padded planes of the row path win.
+        /// </summary>
+        private const int FlatL2BackwardMaxWidth = 16;
+
         /// <summary>Scratch of <see cref="BoxFlat"/>: the vertical result, then the row and column masks of every offset.</summary>
         private static long FlatFloats(in PoolGeometry g, int planes) =>
             (long)planes * g.InH * g.InW + 16 + 2L * g.PadH * (g.InH * g.InW + 16) + 2L * g.PadW * (g.InW + 16);
@@ -583,28 +597,7 @@ public sealed unsafe partial class CpuBackend
             float* v = scratch;
             int* rowMasks = (int*)(v + total + 16);
             int* colMasks = rowMasks + 2L * padH * (plane + 16);
-            // rowMasks[(d), j]: whether the pixel at plane offset j (taken modulo the plane) has a row d rows away in its
-            // plane; d runs −padH … −1, 1 … padH. colMasks likewise for columns, modulo the row.
-            for (int t = 0; t < 2 * padH; t++)
-            {
-                int d = t < padH ? t - padH : t - padH + 1;
-                int* m = rowMasks + (long)t * (plane + 16);
-                for (int j = 0; j < plane + 16; j++)
-                {
-                    int r = j % plane / width + d;
-                    m[j] = r >= 0 && r < g.InH ? -1 : 0;
-                }
-            }
-            for (int t = 0; t < 2 * padW; t++)
-            {
-                int d = t < padW ? t - padW : t - padW + 1;
-                int* m = colMasks + (long)t * (width + 16);
-                for (int j = 0; j < width + 16; j++)
-                {
-                    int c = j % width + d;
-                    m[j] = c >= 0 && c < width ? -1 : 0;
-                }
-            }
+            FlatMasks(g, rowMasks, colMasks);
             var identity = Vector512.Create(max ? float.NegativeInfinity : 0f);
             // Vertical: v = max or sum of squares over rows −padH … padH.
             for (int i = 0, phase = 0; i < total; i += 16)
@@ -639,6 +632,118 @@ public sealed unsafe partial class CpuBackend
                 }
                 if (!max) acc = Vector512.Sqrt(acc);
                 Avx512F.MaskStore(y + i, live.AsSingle(), acc);
+                phase += 16;
+                while (phase >= width) phase -= width;
+            }
+        }
+
+        /// <summary>
+        /// The masks of <see cref="BoxFlat"/>: rowMasks[(d), j], whether the pixel at plane offset j (taken modulo the
+        /// plane) has a row d rows away in its plane, d running −padH … −1, 1 … padH; colMasks likewise for columns,
+        /// modulo the row.
+        /// </summary>
+        private static void FlatMasks(in PoolGeometry g, int* rowMasks, int* colMasks)
+        {
+            int width = g.InW, plane = g.InH * g.InW, padH = g.PadH, padW = g.PadW;
+            for (int t = 0; t < 2 * padH; t++)
+            {
+                int d = t < padH ? t - padH : t - padH + 1;
+                int* m = rowMasks + (long)t * (plane + 16);
+                for (int j = 0; j < plane + 16; j++)
+                {
+                    int r = j % plane / width + d;
+                    m[j] = r >= 0 && r < g.InH ? -1 : 0;
+                }
+            }
+            for (int t = 0; t < 2 * padW; t++)
+            {
+                int d = t < padW ? t - padW : t - padW + 1;
+                int* m = colMasks + (long)t * (width + 16);
+                for (int j = 0; j < width + 16; j++)
+                {
+                    int c = j % width + d;
+                    m[j] = c >= 0 && c < width ? -1 : 0;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Backward of <see cref="BoxFlat"/>'s poolings over a block of whole planes, sixteen outputs at a time with the
+        /// same tabled masks. Max: window offset by window offset in window order (rows, then columns), the lanes whose
+        /// input there equals their output and that have not yet found theirs add dy into dx at that offset (a masked
+        /// read-modify-write of sixteen consecutive floats). L2: w = dy / y, then dx (=|+=) x · (the box sum of w), the
+        /// window being centred so that the box is its own transpose. scratch holds <see cref="FlatFloats"/> floats plus
+        /// one more block of the planes.
+        /// </summary>
+        private static void BoxFlatBackward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, int planes, bool accumulate, float* scratch)
+        {
+            int width = g.InW, plane = g.InH * g.InW, total = planes * plane;
+            int padH = g.PadH, padW = g.PadW;
+            float* v = scratch;
+            int* rowMasks = (int*)(v + total + 16);
+            int* colMasks = rowMasks + 2L * padH * (plane + 16);
+            FlatMasks(g, rowMasks, colMasks);
+            float* w = (float*)(colMasks + 2L * padW * (width + 16));
+            if (g.Kind == PoolKind.Max)
+            {
+                if (!accumulate) new Span<float>(dx, total).Clear();
+                for (int i = 0, phase = 0, phaseW = 0; i < total; i += 16)
+                {
+                    var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
+                    var out0 = Avx512F.MaskLoad(y + i, live.AsSingle(), Vector512<float>.Zero);
+                    var grad = Avx512F.MaskLoad(dy + i, live.AsSingle(), Vector512<float>.Zero);
+                    var open = live;
+                    for (int dr = -padH; dr <= padH; dr++)
+                    {
+                        var rows = dr == 0 ? live : Vector512.Load(rowMasks + (long)(dr < 0 ? dr + padH : dr + padH - 1) * (plane + 16) + phase) & live;
+                        for (int dc = -padW; dc <= padW; dc++)
+                        {
+                            var mask = (dc == 0 ? rows : Vector512.Load(colMasks + (long)(dc < 0 ? dc + padW : dc + padW - 1) * (width + 16) + phaseW) & rows) & open;
+                            long off = (long)dr * width + dc;
+                            var value = Avx512F.MaskLoad(x + i + off, mask.AsSingle(), Vector512<float>.Zero);
+                            var hit = Vector512.Equals(value, out0).AsInt32() & mask;
+                            if (hit == Vector512<int>.Zero) continue;
+                            open &= ~hit;
+                            float* at = dx + i + off;
+                            Avx512F.MaskStore(at, hit.AsSingle(), Avx512F.MaskLoad(at, hit.AsSingle(), Vector512<float>.Zero) + grad);
+                        }
+                    }
+                    phase += 16;
+                    while (phase >= plane) phase -= plane;
+                    phaseW += 16;
+                    while (phaseW >= width) phaseW -= width;
+                }
+                return;
+            }
+            L2Weights(dy, y, w, total);
+            // Vertical sum of w into v, then the horizontal sum of v, times x, into dx.
+            for (int i = 0, phase = 0; i < total; i += 16)
+            {
+                var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
+                var acc = Avx512F.MaskLoad(w + i, live.AsSingle(), Vector512<float>.Zero);
+                for (int t = 0; t < 2 * padH; t++)
+                {
+                    int d = t < padH ? t - padH : t - padH + 1;
+                    var mask = (Vector512.Load(rowMasks + (long)t * (plane + 16) + phase) & live).AsSingle();
+                    acc += Avx512F.MaskLoad(w + i + (long)d * width, mask, Vector512<float>.Zero);
+                }
+                acc.Store(v + i);
+                phase += 16;
+                while (phase >= plane) phase -= plane;
+            }
+            for (int i = 0, phase = 0; i < total; i += 16)
+            {
+                var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
+                var acc = Vector512.Load(v + i);
+                for (int t = 0; t < 2 * padW; t++)
+                {
+                    int d = t < padW ? t - padW : t - padW + 1;
+                    var mask = (Vector512.Load(colMasks + (long)t * (width + 16) + phase) & live).AsSingle();
+                    acc += Avx512F.MaskLoad(v + i + d, mask, Vector512<float>.Zero);
+                }
+                var result = Avx512F.MaskLoad(x + i, live.AsSingle(), Vector512<float>.Zero) * acc;
+                if (accumulate) result += Avx512F.MaskLoad(dx + i, live.AsSingle(), Vector512<float>.Zero);
+                Avx512F.MaskStore(dx + i, live.AsSingle(), result);
                 phase += 16;
                 while (phase >= width) phase -= width;
             }

@@ -127,7 +127,7 @@ public class CpuKernelAgreementTests
         {
             foreach (var kind in new[] { PoolKind.Max, PoolKind.L2 })
             {
-                foreach (var (h, w) in new[] { (3, 3), (6, 6), (9, 8), (24, 24), (1, 17), (8, 40), (2, 2) })
+                foreach (var (h, w) in new[] { (3, 3), (6, 6), (9, 8), (12, 12), (24, 24), (1, 17), (8, 40), (2, 2) })
                 {
                     foreach (int stride in new[] { 1, 2 }) yield return new object[] { b[0], b[1], kind, h, w, stride };
                 }
@@ -150,6 +150,15 @@ public class CpuKernelAgreementTests
         var x = KernelHarness.Random(n * g.InSize, 23);
         var y = KernelHarness.Random(n * g.OutSize, 24);
         KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]), what: $"forward {g}");
+        // Backward over the same blocks of planes (the flat path for narrow stride-1 windows), from the reference's y.
+        using var reference = new ReferenceBackend();
+        y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
+        var dy = KernelHarness.Random(n * g.OutSize, 25);
+        var dx = KernelHarness.Random(n * g.InSize, 26);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
+        }
     }
 
     [Theory]
@@ -288,8 +297,9 @@ public class CpuKernelAgreementTests
     [MemberData(nameof(Backends))]
     public void Max_pooling_sends_a_tied_windows_gradient_to_its_first_maximum(SimdLevel level, int threads)
     {
-        // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order.
-        foreach (var (h, w, k, st, p) in new[] { (9, 37, 3, 2, 1), (7, 40, 2, 1, 0), (6, 19, 3, 2, 0) })
+        // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order
+        // (narrow stride-1 windows included, whose backward runs flat over blocks of planes).
+        foreach (var (h, w, k, st, p) in new[] { (9, 37, 3, 2, 1), (7, 40, 2, 1, 0), (6, 19, 3, 2, 0), (6, 6, 3, 1, 1), (3, 3, 3, 1, 1) })
         {
             int c = 4, n = 2;
             var g = new PoolGeometry(PoolKind.Max, c, h, w, SpecAnalyzer.OutputSize(h, k, st, p, false), SpecAnalyzer.OutputSize(w, k, st, p, false), k, k, st, st, p, p);
