@@ -74,7 +74,7 @@ public sealed unsafe partial class CpuBackend
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             long floats = 2 * (box ? count : 1) * block + 16;
             bool flat = box && Im2Col.Wide(owner.Simd) && g.InW <= (!_backward ? FlatMaxWidth : g.Kind == PoolKind.L2 ? FlatL2BackwardMaxWidth : FlatMaxWidth);
-            if (flat) floats = Math.Max(floats, FlatFloats(g, count) + (long)count * inPlane + 16);
+            if (flat) floats = Math.Max(floats, FlatFloats(g, count) + 2 * ((long)count * inPlane + 16));
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
             if (_backward && g.Kind == PoolKind.Max && TakesHalving(g) && Im2Col.Wide(owner.Simd))
@@ -571,8 +571,8 @@ public sealed unsafe partial class CpuBackend
 
         /// <summary>
         /// Widest rows whose L2 backward runs flat (<see cref="BoxFlatBackward"/>; max backward keeps
-        /// <see cref="FlatMaxWidth"/>). `bench pool`, backward ms, flat vs the row-by-row box: L2 6×6×640 0.14–0.16 vs
-        /// 0.26, L2 9×8×128 0.054–0.063 vs 0.079, L2 12×12×256 0.28 vs 0.32–0.33; max 3×3×896 0.27–0.30 vs 0.71; but
+        /// <see cref="FlatMaxWidth"/>). `bench pool`, backward ms, flat vs the row-by-row box: L2 6×6×640 0.18 vs 0.26,
+        /// L2 9×8×128 0.068 vs 0.079, L2 12×12×256 0.30 vs 0.32–0.33; max 3×3×896 0.27–0.30 vs 0.71; but
         /// max 12×12×192 1.13 vs 0.86–0.98 and max 18×15×32 0.32–0.34 vs 0.22, where the padded planes of the row path win.
         /// </summary>
         private const int FlatL2BackwardMaxWidth = 16;
@@ -589,9 +589,9 @@ public sealed unsafe partial class CpuBackend
         /// block; masked-off lanes read nothing and take the identity (−∞ or 0). No per-row or per-plane edge work, which
         /// is what small planes (3×3, 6×6, 9×8) used to spend most of their time on.
         /// </summary>
-        private static void BoxFlat(in PoolGeometry g, float* x, float* y, int planes, float* scratch)
+        private static void BoxFlat(in PoolGeometry g, float* x, float* y, int planes, float* scratch, bool sum = false)
         {
-            bool max = g.Kind == PoolKind.Max;
+            bool max = g.Kind == PoolKind.Max && !sum, squares = g.Kind == PoolKind.L2 && !sum;
             int width = g.InW, plane = g.InH * g.InW, total = planes * plane;
             int padH = g.PadH, padW = g.PadW;
             float* v = scratch;
@@ -606,13 +606,13 @@ public sealed unsafe partial class CpuBackend
                 Sse.Prefetch0(x + i + 512);
                 var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
                 var acc = Avx512F.MaskLoad(x + i, live.AsSingle(), identity);
-                if (!max) acc *= acc;
+                if (squares) acc *= acc;
                 for (int t = 0; t < 2 * padH; t++)
                 {
                     int d = t < padH ? t - padH : t - padH + 1;
                     var mask = (Vector512.Load(rowMasks + (long)t * (plane + 16) + phase) & live).AsSingle();
                     var value = Avx512F.MaskLoad(x + i + (long)d * width, mask, identity);
-                    acc = max ? Vector512.Max(acc, value) : Vector512.FusedMultiplyAdd(value, value, acc);
+                    acc = max ? Vector512.Max(acc, value) : squares ? Vector512.FusedMultiplyAdd(value, value, acc) : acc + value;
                 }
                 acc.Store(v + i);
                 phase += 16;
@@ -630,7 +630,7 @@ public sealed unsafe partial class CpuBackend
                     var value = Avx512F.MaskLoad(v + i + d, mask, identity);
                     acc = max ? Vector512.Max(acc, value) : acc + value;
                 }
-                if (!max) acc = Vector512.Sqrt(acc);
+                if (squares) acc = Vector512.Sqrt(acc);
                 Avx512F.MaskStore(y + i, live.AsSingle(), acc);
                 phase += 16;
                 while (phase >= width) phase -= width;
@@ -673,19 +673,18 @@ public sealed unsafe partial class CpuBackend
         /// input there equals their output and that have not yet found theirs add dy into dx at that offset (a masked
         /// read-modify-write of sixteen consecutive floats). L2: w = dy / y, then dx (=|+=) x · (the box sum of w), the
         /// window being centred so that the box is its own transpose. scratch holds <see cref="FlatFloats"/> floats plus
-        /// one more block of the planes.
+        /// two more blocks of the planes.
         /// </summary>
         private static void BoxFlatBackward(in PoolGeometry g, float* x, float* y, float* dy, float* dx, int planes, bool accumulate, float* scratch)
         {
             int width = g.InW, plane = g.InH * g.InW, total = planes * plane;
             int padH = g.PadH, padW = g.PadW;
-            float* v = scratch;
-            int* rowMasks = (int*)(v + total + 16);
-            int* colMasks = rowMasks + 2L * padH * (plane + 16);
-            FlatMasks(g, rowMasks, colMasks);
-            float* w = (float*)(colMasks + 2L * padW * (width + 16));
+            float* w = scratch;
             if (g.Kind == PoolKind.Max)
             {
+                int* rowMasks = (int*)scratch;
+                int* colMasks = rowMasks + 2L * padH * (plane + 16);
+                FlatMasks(g, rowMasks, colMasks);
                 if (!accumulate) new Span<float>(dx, total).Clear();
                 for (int i = 0, phase = 0, phaseW = 0; i < total; i += 16)
                 {
@@ -715,38 +714,14 @@ public sealed unsafe partial class CpuBackend
                 }
                 return;
             }
+            // L2: w = dy / y, its box sum (centred windows: the box is its own transpose), then times x.
+            float* box = w + total + 16;
             L2Weights(dy, y, w, total);
-            // Vertical sum of w into v, then the horizontal sum of v, times x, into dx.
-            for (int i = 0, phase = 0; i < total; i += 16)
-            {
-                var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
-                var acc = Avx512F.MaskLoad(w + i, live.AsSingle(), Vector512<float>.Zero);
-                for (int t = 0; t < 2 * padH; t++)
-                {
-                    int d = t < padH ? t - padH : t - padH + 1;
-                    var mask = (Vector512.Load(rowMasks + (long)t * (plane + 16) + phase) & live).AsSingle();
-                    acc += Avx512F.MaskLoad(w + i + (long)d * width, mask, Vector512<float>.Zero);
-                }
-                acc.Store(v + i);
-                phase += 16;
-                while (phase >= plane) phase -= plane;
-            }
-            for (int i = 0, phase = 0; i < total; i += 16)
-            {
-                var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
-                var acc = Vector512.Load(v + i);
-                for (int t = 0; t < 2 * padW; t++)
-                {
-                    int d = t < padW ? t - padW : t - padW + 1;
-                    var mask = (Vector512.Load(colMasks + (long)t * (width + 16) + phase) & live).AsSingle();
-                    acc += Avx512F.MaskLoad(v + i + d, mask, Vector512<float>.Zero);
-                }
-                var result = Avx512F.MaskLoad(x + i, live.AsSingle(), Vector512<float>.Zero) * acc;
-                if (accumulate) result += Avx512F.MaskLoad(dx + i, live.AsSingle(), Vector512<float>.Zero);
-                Avx512F.MaskStore(dx + i, live.AsSingle(), result);
-                phase += 16;
-                while (phase >= width) phase -= width;
-            }
+            BoxFlat(g, w, box, planes, box + total + 16, sum: true);
+            var xs = new ReadOnlySpan<float>(x, total);
+            var dxs = new Span<float>(dx, total);
+            if (accumulate) TensorPrimitives.MultiplyAdd(xs, new ReadOnlySpan<float>(box, total), dxs, dxs);
+            else TensorPrimitives.Multiply(xs, new ReadOnlySpan<float>(box, total), dxs);
         }
 
         /// <summary>Whether the vertical window is stride 1 and centred (kernel 2·pad + 1), so that OutH = InH.</summary>

@@ -110,11 +110,16 @@ public class CpuKernelAgreementTests
         var x = KernelHarness.Random(n * g.InSize, 20);
         var y = new float[n * g.OutSize];
         KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]), what: $"forward {g}");
-        // Backward reads the forward output: compute it with the reference.
+        PoolBackwardAgrees(cpu, g, n, x, 21);
+    }
+
+    /// <summary>Pooling backward (overwriting dx, then adding into it) against the reference, from the reference's y.</summary>
+    private static void PoolBackwardAgrees(CpuBackend cpu, PoolGeometry g, int n, float[] x, int seed)
+    {
         using var reference = new ReferenceBackend();
-        y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
-        var dy = KernelHarness.Random(n * g.OutSize, 21);
-        var dx = KernelHarness.Random(n * g.InSize, 22);
+        var y = KernelHarness.Run(reference, new[] { x, new float[n * g.OutSize] }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
+        var dy = KernelHarness.Random(n * g.OutSize, seed);
+        var dx = KernelHarness.Random(n * g.InSize, seed + 1);
         foreach (bool accumulate in new[] { false, true })
         {
             KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
@@ -150,15 +155,8 @@ public class CpuKernelAgreementTests
         var x = KernelHarness.Random(n * g.InSize, 23);
         var y = KernelHarness.Random(n * g.OutSize, 24);
         KernelHarness.Agree(cpu, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]), what: $"forward {g}");
-        // Backward over the same blocks of planes (the flat path for narrow stride-1 windows), from the reference's y.
-        using var reference = new ReferenceBackend();
-        y = KernelHarness.Run(reference, new[] { x, y }, (be, v) => be.PoolForward(g, n, v[0], v[1]))[1];
-        var dy = KernelHarness.Random(n * g.OutSize, 25);
-        var dx = KernelHarness.Random(n * g.InSize, 26);
-        foreach (bool accumulate in new[] { false, true })
-        {
-            KernelHarness.Agree(cpu, new[] { x, y, dy, dx }, (be, v) => be.PoolBackward(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward {g} acc={accumulate}");
-        }
+        // Backward over the same blocks of planes (the flat path for narrow stride-1 windows).
+        PoolBackwardAgrees(cpu, g, n, x, 25);
     }
 
     [Theory]
