@@ -5,12 +5,11 @@ namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
 /// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
-/// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) for the forward and
-/// backward data passes of 3×3 stride-1 layers on maps of 12×12 and more, the shapes where it measures faster; a direct
-/// kernel for the first layers, whose few input channels make im2col a poor fit; and 1×1 layers of up to 64 outputs
-/// computed from the input in place), fully
-/// connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed pool of worker
-/// threads.
+/// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) for all three passes of
+/// 3×3 stride-1 layers on maps of 4×4 and more, the shapes where it measures faster; a direct kernel for the first
+/// layers, whose few input channels make im2col a poor fit; and 1×1 layers of up to 64 outputs computed from the input
+/// in place), fully connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed
+/// pool of worker threads.
 /// Scratch memory is grown on first use and then reused, so a warmed-up training step allocates nothing.
 /// </summary>
 /// <remarks>
