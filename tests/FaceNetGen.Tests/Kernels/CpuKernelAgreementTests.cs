@@ -132,7 +132,7 @@ public class CpuKernelAgreementTests
         {
             foreach (var kind in new[] { PoolKind.Max, PoolKind.L2 })
             {
-                foreach (var (h, w) in new[] { (3, 3), (6, 6), (9, 8), (12, 12), (24, 24), (1, 17), (8, 40), (2, 2) })
+                foreach (var (h, w) in new[] { (3, 3), (6, 6), (9, 8), (12, 12), (24, 24), (1, 17), (8, 40), (2, 2), (5, 32), (4, 32) })
                 {
                     foreach (int stride in new[] { 1, 2 }) yield return new object[] { b[0], b[1], kind, h, w, stride };
                 }
