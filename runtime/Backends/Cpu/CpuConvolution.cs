@@ -225,7 +225,7 @@ public sealed unsafe partial class CpuBackend
             }
             if (imgCount == 1)
             {
-                for (int oc = 0; oc < m; oc++) Epilogue(c + (long)oc * hw, cols, _b[m0 + oc], _relu);
+                for (int oc = 0; oc < m; oc++) BiasRelu(c + (long)oc * hw, c + (long)oc * hw, cols, _b[m0 + oc]);
                 return;
             }
             float* tmp = c;
@@ -233,66 +233,17 @@ public sealed unsafe partial class CpuBackend
             {
                 for (int oc = 0; oc < m; oc++)
                 {
-                    BiasRelu(tmp + (long)oc * cols + i * hw, _y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw, _b[m0 + oc], _relu);
+                    BiasRelu(tmp + (long)oc * cols + i * hw, _y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw, _b[m0 + oc]);
                 }
             }
         }
 
-        private static void Epilogue(float* row, int count, float bias, bool relu) => BiasRelu(row, row, count, bias, relu);
-    }
-
-    /// <summary>dst (=|+=) src, inline with AVX-512 for the short rows of small maps (see <see cref="BiasRelu"/>).</summary>
-    private static void AddOrCopy(float* src, float* dst, int count, bool accumulate)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            if (accumulate) TensorPrimitives.Add(new ReadOnlySpan<float>(dst, count), new ReadOnlySpan<float>(src, count), new Span<float>(dst, count));
-            else new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
-            return;
-        }
-        int i = 0;
-        for (; i + 16 <= count; i += 16)
-        {
-            var v = Vector512.Load(src + i);
-            if (accumulate) v += Vector512.Load(dst + i);
-            v.Store(dst + i);
-        }
-        if (i < count)
-        {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
-            var v = Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero);
-            if (accumulate) v += Avx512F.MaskLoad(dst + i, mask, Vector512<float>.Zero);
-            Avx512F.MaskStore(dst + i, mask, v);
-        }
-    }
-
-    /// <summary>
-    /// dst = src + bias (then ReLU), inline with AVX-512: the rows of small maps (36 or 9 pixels, one per image and
-    /// channel) are too short to pay for a library call each.
-    /// </summary>
-    private static void BiasRelu(float* src, float* dst, int count, float bias, bool relu)
-    {
-        if (!Avx512F.IsSupported)
-        {
-            TensorPrimitives.Add(new ReadOnlySpan<float>(src, count), bias, new Span<float>(dst, count));
-            if (relu) TensorPrimitives.Max(new ReadOnlySpan<float>(dst, count), 0f, new Span<float>(dst, count));
-            return;
-        }
-        var b = Vector512.Create(bias);
-        int i = 0;
-        for (; i + 16 <= count; i += 16)
-        {
-            var v = Vector512.Load(src + i) + b;
-            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
-            v.Store(dst + i);
-        }
-        if (i < count)
-        {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
-            var v = Avx512F.MaskLoad(src + i, mask, Vector512<float>.Zero) + b;
-            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
-            Avx512F.MaskStore(dst + i, mask, v);
-        }
+        /// <summary>
+        /// dst = src + bias (then ReLU) through <see cref="Elementwise"/>: the rows of small maps (36 or 9 pixels, one per
+        /// image and channel) are too short to pay for a library call each.
+        /// </summary>
+        private void BiasRelu(float* src, float* dst, int count, float bias) =>
+            Elementwise.Run(new Elementwise.BiasRelu(bias, _relu), owner.Simd, dst, src, dst, dst, count);
     }
 
     /// <summary>Whether the filter gradient of this call splits dW's rows across the workers (see <c>ConvBackwardFilterWork.SplitsRows</c>).</summary>
@@ -346,7 +297,10 @@ public sealed unsafe partial class CpuBackend
                 {
                     for (int c = 0; c < k; c++)
                     {
-                        AddOrCopy(tmp + (long)c * cols + i * hw, _dx + (long)(img0 + i) * g.InSize + (long)c * hw, hw, _accumulate);
+                        float* src = tmp + (long)c * cols + i * hw, dst = _dx + (long)(img0 + i) * g.InSize + (long)c * hw;
+                        // Rows of 36 or 9 floats: inline rather than a library call each.
+                        if (_accumulate) Elementwise.Run(new Elementwise.Add(), owner.Simd, dst, src, dst, dst, hw);
+                        else Buffer.MemoryCopy(src, dst, hw * sizeof(float), hw * sizeof(float));
                     }
                 }
                 return;

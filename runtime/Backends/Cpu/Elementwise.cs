@@ -151,6 +151,36 @@ internal static unsafe class Elementwise
         public void Apply(ref float a, ref float b, ref float c, ref float d) => a += b;
     }
 
+    /// <summary>a = b + bias, then max(a, 0) when <paramref name="relu"/> (a convolution's bias and ReLU; a may be b).</summary>
+    public readonly struct BiasRelu(float bias, bool relu) : IOp
+    {
+        public bool WritesB => false;
+
+        public bool WritesC => false;
+
+        public bool WritesD => false;
+
+        public void Apply(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d)
+        {
+            a = b + Vector512.Create(bias);
+            if (relu) a = Vector512.Max(a, Vector512<float>.Zero);
+        }
+
+        public void Apply(ref Vector256<float> a, ref Vector256<float> b, ref Vector256<float> c, ref Vector256<float> d)
+        {
+            a = b + Vector256.Create(bias);
+            if (relu) a = Vector256.Max(a, Vector256<float>.Zero);
+        }
+
+        public void Apply(ref Vector128<float> a, ref Vector128<float> b, ref Vector128<float> c, ref Vector128<float> d)
+        {
+            a = b + Vector128.Create(bias);
+            if (relu) a = Vector128.Max(a, Vector128<float>.Zero);
+        }
+
+        public void Apply(ref float a, ref float b, ref float c, ref float d) => a = relu ? MathF.Max(b + bias, 0) : b + bias;
+    }
+
     /// <summary>AdaGrad (a = p, b = g, c = Σg²): c += b²; a −= lr·b / (√c + eps).</summary>
     public readonly struct AdaGrad(float learningRate, float epsilon) : IOp
     {
