@@ -132,6 +132,16 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>Sixteen floats from plane[index[l]] where mask[l] is set, zero elsewhere (two AVX2 masked gathers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Gather(float* plane, Vector512<int> index, Vector512<int> mask)
+    {
+        var m = mask.AsSingle();
+        return Vector512.Create(
+            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
+            Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
+    }
+
     /// <summary>
     /// V[ξ][ic, j] = (Bᵀ d B)[ξ] sixteen columns at a time in column order: each column's patch element loads by a
     /// masked gather (the padding reads as zero), so columns of different tile rows and images share a vector.
@@ -151,15 +161,7 @@ public sealed unsafe partial class CpuBackend
             {
                 var corner = Vector512.Load(plan + j);
                 int* mask = plan + 2 * padded + j / 16 * 256;
-                [MethodImpl(MethodImplOptions.AggressiveInlining)]
-                Vector512<float> D(int r, int c)
-                {
-                    var index = corner + Vector512.Create(r * w + c);
-                    var m = Vector512.Load(mask + 16 * (4 * r + c)).AsSingle();
-                    return Vector512.Create(
-                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
-                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
-                }
+                Vector512<float> D(int r, int c) => Gather(plane, corner + Vector512.Create(r * w + c), Vector512.Load(mask + 16 * (4 * r + c)));
                 var d00 = D(0, 0); var d01 = D(0, 1); var d02 = D(0, 2); var d03 = D(0, 3);
                 var d10 = D(1, 0); var d11 = D(1, 1); var d12 = D(1, 2); var d13 = D(1, 3);
                 var d20 = D(2, 0); var d21 = D(2, 1); var d22 = D(2, 2); var d23 = D(2, 3);

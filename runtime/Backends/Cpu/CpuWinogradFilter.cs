@@ -191,15 +191,6 @@ public sealed unsafe partial class CpuBackend
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static Vector512<float> Gather(float* plane, Vector512<int> index, Vector512<int> mask)
-        {
-            var m = mask.AsSingle();
-            return Vector512.Create(
-                Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetLower(), m.GetLower(), 4),
-                Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, index.GetUpper(), m.GetUpper(), 4));
-        }
-
         /// <summary>Stores the lanes of <paramref name="value"/> that <paramref name="mask"/> selects (all sixteen when full).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Put(float* at, Vector512<float> value, Vector512<float> mask, bool full)
