@@ -86,6 +86,17 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
     internal WorkerScratch Scratch(int worker) => _scratch[worker];
 
+    /// <summary>Throws if a kernel wrote past a guarded scratch request (see <see cref="NativeScratch.Guarded"/>).</summary>
+    internal void VerifyScratch()
+    {
+        for (int i = 0; i < Threads; i++)
+        {
+            _scratch[i].Verify(i);
+            _partials[i].Verify($"partial {i}");
+        }
+        _shared.Verify("shared");
+    }
+
     internal NativeScratch Partial(int index) => _partials[index];
 
     internal NativeScratch Shared => _shared;

@@ -43,7 +43,7 @@ public sealed unsafe partial class CpuBackend
             // (`bench conv`, filter column, 2 threads, B = output vs input: 6×6×128→256 263 vs 196, 7×7×192→384 176 vs
             // 145, 6×6×144→288 268 vs 229; but 24×24×64→192 248 vs 301; 12×12×96→128 277 vs 249–276).
             bool byOut = (long)count * tiles * (outC - inC) < (long)inC * outC / 2;
-            float* packed = s.Pack.Ensure(Gemm.PackedSize(chunk, Math.Min(inC, outC), nr));
+            float* packed = s.Pack.Ensure(Gemm.PackedSize(chunk, byOut ? outC : inC, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             float* phases = stackalloc float[8 * length];
             long total = gathered ? count : (long)count * tilesH, step = gathered ? imagesPerChunk : rowsPerChunk;

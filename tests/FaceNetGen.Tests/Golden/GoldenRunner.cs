@@ -1,3 +1,4 @@
+using FaceNetGen.Backends.Cpu;
 using FaceNetGen.Backends;
 using FaceNetGen.Models;
 
@@ -25,6 +26,8 @@ public sealed class GoldenRunner : IDisposable
         backend.Upload(GoldenTensors.UpstreamGradient(Info, n, golden.GradientSeed), Model.OutputGradient);
         Model.Backward(n);
         backend.Synchronize();
+        // No kernel wrote past the scratch it asked for (the tests guard every CPU scratch buffer).
+        (backend as CpuBackend)?.VerifyScratch();
     }
 
     public GoldenCase Case { get; }

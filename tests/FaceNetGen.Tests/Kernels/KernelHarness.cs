@@ -36,6 +36,7 @@ internal static class KernelHarness
             for (int i = 0; i < inputs.Length; i++) backend.Upload(inputs[i], buffers[i].At(0));
             kernel(backend, buffers.Select(b => b.At(0)).ToArray());
             backend.Synchronize();
+            (backend as CpuBackend)?.VerifyScratch();
             return buffers.Select(b =>
             {
                 var host = new float[b.Length];

@@ -42,5 +42,7 @@ public class AllocationTests
         Step();
         long allocated = GC.GetAllocatedBytesForCurrentThread() + backend.WorkerAllocatedBytes - before;
         Assert.Equal(0, allocated);
+        // The fresh backend's scratch grew only as far as the model's kernels asked, and none wrote past it.
+        backend.VerifyScratch();
     }
 }
