@@ -88,38 +88,50 @@ public static unsafe class ConvSplitBench
         return new ConvGeometry(v[0], v[1], v[2], v[3], outH, outW, v[4], v[4], v[5], v[5], v[6], v[6]);
     }
 
-    /// <summary>The whole forward convolution of a batch of 16 through the backend, per thread count.</summary>
+    /// <summary>
+    /// The whole forward convolution of a batch of 16 through the backend, per thread count and path (every path; no
+    /// F(4×4, 3×3), so F(2×2, 3×3) where Winograd fits; im2col only), then both backward passes on 2 threads (every
+    /// path, and without F(4×4, 3×3)).
+    /// </summary>
     private static void Whole(ConvGeometry[] shapes, Func<Action, double> time)
     {
         const int n = 16;
         Console.WriteLine();
         Console.WriteLine($"whole ConvForward, then ConvBackwardData and ConvBackwardFilter, batch {n} (bias and ReLU included){(time == Timing.Best ? "" : ", cold caches (medians)")}; GFLOP/s counts the direct convolution's multiply-adds, also for Winograd");
-        Console.WriteLine($"{"shape",-40} {"1 thread GFLOP/s",17} {"2 threads GFLOP/s",18} {"2 threads, im2col only",23} {"data, 2 threads",16} {"filter, 2 threads",18}");
+        Console.WriteLine($"{"shape",-40} {"1 thread",9} {"2 threads",10} {"no F(4×4)",10} {"im2col only",12} {"data",8} {"no F(4×4)",10} {"filter",8} {"no F(4×4)",10}");
         foreach (var g in shapes)
         {
             var line = $"{g,-40}";
-            foreach (var (threads, winograd) in new[] { (1, true), (2, true), (2, false) })
+            double Rate(double seconds) => 2.0 * g.MultiplyAdds * n / seconds / 1e9;
+            foreach (var (threads, winograd, f4, width) in new[] { (1, true, true, 9), (2, true, true, 10), (2, true, false, 10), (2, false, false, 12) })
             {
-                using var cpu = new CpuBackend(threads, winograd: winograd, direct: winograd);
+                using var cpu = new CpuBackend(threads, winograd: winograd, direct: winograd) { Winograd4 = f4 };
                 using var x = cpu.Allocate((long)n * g.InSize);
                 using var w = cpu.Allocate(g.WeightSize);
                 using var b = cpu.Allocate(g.OutC);
                 using var y = cpu.Allocate((long)n * g.OutSize);
-                double seconds = time(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
-                line += $" {2.0 * g.MultiplyAdds * n / seconds / 1e9,17:F1} ";
+                line += " " + Rate(time(() => cpu.ConvForward(g, n, x.At(0), w.At(0), b.At(0), y.At(0), relu: true))).ToString("F1").PadLeft(width);
             }
             // The two backward passes (same multiply-adds as the forward one), on 2 threads with every path enabled.
-            using (var cpu = new CpuBackend(2))
+            foreach (var f4 in new[] { true, false })
             {
+                using var cpu = new CpuBackend(2) { Winograd4 = f4 };
                 using var x = cpu.Allocate((long)n * g.InSize);
                 using var w = cpu.Allocate(g.WeightSize);
                 using var dy = cpu.Allocate((long)n * g.OutSize);
                 using var dx = cpu.Allocate((long)n * g.InSize);
+                double data = time(() => cpu.ConvBackwardData(g, n, dy.At(0), w.At(0), dx.At(0), accumulate: false));
+                line += " " + Rate(data).ToString("F1").PadLeft(f4 ? 8 : 10);
+            }
+            foreach (var f4 in new[] { true, false })
+            {
+                using var cpu = new CpuBackend(2) { Winograd4 = f4 };
+                using var x = cpu.Allocate((long)n * g.InSize);
+                using var dy = cpu.Allocate((long)n * g.OutSize);
                 using var dw = cpu.Allocate(g.WeightSize);
                 using var db = cpu.Allocate(g.OutC);
-                double data = time(() => cpu.ConvBackwardData(g, n, dy.At(0), w.At(0), dx.At(0), accumulate: false));
                 double filter = time(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0)));
-                line += $" {2.0 * g.MultiplyAdds * n / data / 1e9,16:F1} {2.0 * g.MultiplyAdds * n / filter / 1e9,18:F1}";
+                line += " " + Rate(filter).ToString("F1").PadLeft(f4 ? 8 : 10);
             }
             Console.WriteLine(line);
         }

@@ -5,8 +5,8 @@ namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
 /// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
-/// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) for all three passes of
-/// 3×3 stride-1 layers on maps of 4×4 and more, the shapes where it measures faster; a direct kernel for the first
+/// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) or F(4×4, 3×3) for all
+/// three passes of 3×3 stride-1 layers on maps of 4×4 and more, the shapes where it measures faster; a direct kernel for the first
 /// layers, whose few input channels make im2col a poor fit; and 1×1 layers of up to 64 outputs computed from the input
 /// in place), fully connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed
 /// pool of worker threads.
@@ -25,13 +25,16 @@ public sealed unsafe partial class CpuBackend : HostBackend
     private readonly WorkerPool _pool;
     private readonly WorkerScratch[] _scratch;
     private readonly NativeScratch _shared = new();
+
+    /// <summary>The lane planes of F(4×4, 3×3) with images as lanes (see CpuWinograd4Lanes.cs).</summary>
+    private readonly NativeScratch _lanes = new();
     private readonly TransposeWork _transpose;
     private readonly NativeScratch[] _partials;
     private bool _disposed;
 
     /// <param name="threads">Worker threads, the caller's included (default: all processors).</param>
     /// <param name="simd">The widest SIMD level to use (default: the widest this machine accelerates).</param>
-    /// <param name="winograd">Whether 3×3 stride-1 convolutions' forward passes may use Winograd F(2×2, 3×3).</param>
+    /// <param name="winograd">Whether 3×3 stride-1 convolutions may use Winograd's F(2×2, 3×3) and F(4×4, 3×3).</param>
     /// <param name="direct">
     /// Whether convolutions with few input taps (the first layers) and narrow 1×1 layers may use their direct kernels
     /// rather than im2col + GEMM.
@@ -70,7 +73,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
     public int Threads { get; }
 
-    /// <summary>Whether forward 3×3 stride-1 convolutions with enough channels use Winograd F(2×2, 3×3) (see CpuWinograd.cs).</summary>
+    /// <summary>Whether 3×3 stride-1 convolutions with enough channels use Winograd (see CpuWinograd.cs, CpuWinograd4.cs).</summary>
     public bool Winograd { get; }
 
     public SimdLevel Simd { get; }
@@ -95,6 +98,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
             _partials[i].Verify($"partial {i}");
         }
         _shared.Verify("shared");
+        _lanes.Verify("lanes");
     }
 
     internal NativeScratch Partial(int index) => _partials[index];
@@ -229,6 +233,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         foreach (var s in _scratch) s.Dispose();
         foreach (var s in _partials) s.Dispose();
         _shared.Dispose();
+        _lanes.Dispose();
         base.Dispose();
     }
 

@@ -49,7 +49,7 @@ public sealed unsafe partial class CpuBackend
     /// Whether ConvForward takes the Winograd path for this call: enabled, a fitting shape, and at least one work item
     /// per thread (otherwise im2col, which can also split output channels across threads, is faster).
     /// </summary>
-    internal bool TakesWinograd(in ConvGeometry g, int n) => Winograd && WinogradFits(g) && _winograd.Plan(g, n).Items >= Threads;
+    internal bool TakesWinograd(in ConvGeometry g, int n) => Winograd && WinogradFits(g) && _winograd.Items(g, n) >= Threads;
 
     /// <summary>The convolution whose forward pass is <paramref name="g"/>'s backward data pass (stride 1, "same" padding).</summary>
     internal static ConvGeometry Transposed(in ConvGeometry g) =>
@@ -183,15 +183,16 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private sealed class WinogradForwardWork(CpuBackend owner) : IParallelWork
+    private sealed partial class WinogradForwardWork(CpuBackend owner) : IParallelWork
     {
         private readonly WinogradFilterWork _filters = new(owner);
+        private readonly WinogradLanesWork _lanes = new(owner);
 
         private ConvGeometry _g;
         private ColumnPlan _plan;
         private float* _x, _u, _b, _y;
         private long _yStride;
-        private bool _relu, _accumulate;
+        private bool _relu, _accumulate, _f4;
         private int _tilesW, _tiles;
 
         /// <param name="g">The convolution computed: x (n, InC, H, W) to y (n, OutC, H, W).</param>
@@ -216,20 +217,47 @@ public sealed unsafe partial class CpuBackend
             _y = y;
             _yStride = yStride == 0 ? g.OutSize : yStride;
             _relu = relu;
-            _tilesW = (g.OutW + 1) / 2;
-            _tiles = _tilesW * ((g.OutH + 1) / 2);
-            _u = owner._shared.Ensure(16L * g.OutC * g.InC);
-            _filters.Run(g, w, _u, transposed);
-            _plan = Plan(g, n);
-            owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            bool lanes = TakesLanes(g, n);
+            _plan = lanes ? default : Plan(g, n, out _f4, _yStride);
+            if (lanes) _f4 = true;
+            int tile = _f4 ? 4 : 2;
+            _tilesW = Tiles(g.OutW, tile);
+            _tiles = _tilesW * Tiles(g.OutH, tile);
+            _u = owner._shared.Ensure((_f4 ? 36L : 16L) * g.OutC * g.InC);
+            _filters.Run(g, w, _u, transposed, _f4);
+            if (lanes) _lanes.Run(g, n, x, _u, b, y, relu, accumulate, _yStride);
+            else owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
 
         /// <summary>
-        /// The batch's tiles as work items. A small batch of small maps (one image of 28×28 has 196 tiles) can leave
-        /// fewer items than threads; ConvForward then keeps im2col, which splits output channels across threads too.
+        /// Work items for the batch: lane groups × tile chunks (<see cref="WinogradLanesWork"/>), or its tiles as
+        /// columns. A small batch of small maps (one image of 28×28 has 196 tiles) can leave fewer items than threads;
+        /// ConvForward then keeps im2col, which splits output channels across threads too.
         /// </summary>
-        public ColumnPlan Plan(in ConvGeometry g, int n) =>
-            new(n, (g.OutW + 1) / 2 * ((g.OutH + 1) / 2), owner.NR, owner.Threads, splitImages: true);
+        public int Items(in ConvGeometry g, int n) => TakesLanes(g, n) ? _lanes.Items(g, n) : Plan(g, n, out _, g.OutSize).Items;
+
+        /// <summary>Whether F(4×4, 3×3) runs with images as lanes: it fits, the batch fills its lanes, and every worker gets an item.</summary>
+        private bool TakesLanes(in ConvGeometry g, int n) => owner.TakesF4(g) && CpuBackend.TakesLanes(n) && _lanes.Items(g, n) >= owner.Threads;
+
+        /// <summary>
+        /// The work items of F(4×4, 3×3) where the convolution takes it (<paramref name="f4"/>) and its items' offsets
+        /// fit the gather plan (y's images <paramref name="yStride"/> floats apart), else those of F(2×2, 3×3).
+        /// </summary>
+        private ColumnPlan Plan(in ConvGeometry g, int n, out bool f4, long yStride)
+        {
+            if (owner.TakesF4(g))
+            {
+                int tiles = Tiles(g.OutW, 4) * Tiles(g.OutH, 4);
+                int group = Math.Clamp(F4TargetColumns / tiles, 1, (n + owner.Threads - 1) / owner.Threads);
+                var plan = new ColumnPlan(n, tiles, owner.NR, owner.Threads, splitImages: true, group: group);
+                // Maps of few tiles keep whole images to an item; a batch too small to give every worker one takes
+                // F(2×2, 3×3), whose items can split an image.
+                f4 = plan.Items >= owner.Threads && FitsGather4(plan.Group, Math.Max(g.InSize, yStride));
+                if (f4) return plan;
+            }
+            f4 = false;
+            return new(n, Tiles(g.OutW, 2) * Tiles(g.OutH, 2), owner.NR, owner.Threads, splitImages: true);
+        }
 
         /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the filters g = w[oc, ic] of pairs [p0, p1).</summary>
         internal static void TransformFilters(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
@@ -271,6 +299,11 @@ public sealed unsafe partial class CpuBackend
 
         public void Execute(int index, int worker)
         {
+            if (_f4)
+            {
+                ExecuteF4(index, worker);
+                return;
+            }
             var g = _g;
             var s = owner.Scratch(worker);
             _plan.Item(index, out int img0, out int imgCount, out int t0, out int tCount);
@@ -680,15 +713,16 @@ public sealed unsafe partial class CpuBackend
     {
         private ConvGeometry _g;
         private float* _w, _u;
-        private bool _transposed;
+        private bool _transposed, _f4;
         private int _items;
 
-        public void Run(in ConvGeometry g, float* w, float* u, bool transposed)
+        public void Run(in ConvGeometry g, float* w, float* u, bool transposed, bool f4)
         {
             _g = g;
             _w = w;
             _u = u;
             _transposed = transposed;
+            _f4 = f4;
             int pairs = g.OutC * g.InC;
             _items = Math.Min(owner.Threads, Math.Max(1, pairs / 1024));
             owner._pool.Run(this, _items, pairs * 25 * NanosecondsPerFloat);
@@ -698,6 +732,11 @@ public sealed unsafe partial class CpuBackend
         {
             var (p0, count) = Range(_g.OutC * _g.InC, _items, index);
             long start = p0, end = p0 + count;
+            if (_f4)
+            {
+                TransformFilters4(_g, _w, _u, _transposed, start, end);
+                return;
+            }
             if (Im2Col.Wide(owner.Simd) && Avx2.IsSupported) start = TransformFiltersVector(_g, _w, _u, _transposed, start, end);
             WinogradForwardWork.TransformFilters(_g, _w, _u, _transposed, start, end);
         }
@@ -715,22 +754,7 @@ public sealed unsafe partial class CpuBackend
             for (; p + 16 <= p1; p += 16)
             {
                 // Lane l holds pair p + l's filter, tap t at base + offsets[l] + t (rotated by 180° when transposed).
-                float* baseTap;
-                if (transposed)
-                {
-                    long oc = p / g.InC, ic = p % g.InC;
-                    for (int l = 0; l < 16; l++)
-                    {
-                        offsets[l] = (int)((ic * g.OutC + oc) * 9);
-                        if (++ic == g.InC) { ic = 0; oc++; }
-                    }
-                    baseTap = w;
-                }
-                else
-                {
-                    for (int l = 0; l < 16; l++) offsets[l] = 9 * l;
-                    baseTap = w + p * 9;
-                }
+                float* baseTap = FilterTapOffsets(g, w, transposed, p, 16, offsets);
                 var lo = Vector256.Load(offsets);
                 var hi = Vector256.Load(offsets + 8);
                 Vector512<float> F(int t)
@@ -764,3 +788,4 @@ public sealed unsafe partial class CpuBackend
         }
     }
 }
+

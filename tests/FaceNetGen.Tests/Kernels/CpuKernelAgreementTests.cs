@@ -176,17 +176,19 @@ public class CpuKernelAgreementTests
                  {
                      (32, 13, 12, 40, 5), (33, 12, 15, 32, 5), (32, 48, 47, 32, 1), (48, 12, 12, 64, 10), (32, 12, 45, 32, 5), (24, 13, 12, 32, 5),
                      (48, 6, 6, 64, 20), (96, 7, 7, 192, 10), (25, 7, 5, 33, 9), (32, 4, 4, 40, 5), (40, 9, 4, 32, 10), (48, 9, 8, 40, 10),
+                     (32, 12, 12, 40, 32), (33, 13, 11, 32, 26), (24, 24, 24, 48, 16), (40, 7, 7, 32, 32),
                  })
+        foreach (bool f4 in Im2Col.Wide(level) ? new[] { true, false } : new[] { false })
         {
             var g = Conv(c, h, w, k, 3, 1, 1);
-            using var cpu = new CpuBackend(threads, level);
-            Assert.True(cpu.TakesWinograd(g, n), $"{g}, batch {n}, should take the Winograd path");
+            using var cpu = new CpuBackend(threads, level) { Winograd4 = f4 };
+            Assert.True(cpu.TakesWinograd(g, n), $"{g}, batch {n}, f4={f4}, should take the Winograd path");
             var x = KernelHarness.Random(n * g.InSize, 40);
             var wt = KernelHarness.Random(g.WeightSize, 41, 0.2f);
             var b = KernelHarness.Random(g.OutC, 42);
             foreach (bool relu in new[] { false, true })
             {
-                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd {g} relu={relu}");
+                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd {g} f4={f4} n={n} relu={relu}");
             }
             // The backward data pass is the transposed convolution (filters transposed and rotated), on the same path.
             Assert.Equal(c >= CpuBackend.WinogradMinOutChannels, cpu.TakesWinograd(CpuBackend.Transposed(g), n));
@@ -194,7 +196,7 @@ public class CpuKernelAgreementTests
             var dx = KernelHarness.Random(n * g.InSize, 44);
             foreach (bool accumulate in new[] { false, true })
             {
-                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} acc={accumulate}");
+                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} f4={f4} n={n} acc={accumulate}");
             }
             // The filter gradient by the adjoint transforms (dw and db accumulate), ragged edge tiles included.
             KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 45), KernelHarness.Random(g.OutC, 46) },

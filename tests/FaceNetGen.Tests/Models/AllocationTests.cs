@@ -11,6 +11,7 @@ public class AllocationTests
 {
     [Theory]
     [InlineData("NN4", 4)]
+    [InlineData("NN4", 16)]
     [InlineData("NNS2", 8)]
     public void A_warm_training_step_allocates_zero_bytes(string name, int batch)
     {
