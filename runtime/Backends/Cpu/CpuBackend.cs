@@ -28,6 +28,9 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
     /// <summary>The lane planes of F(4×4, 3×3) with images as lanes (see CpuWinograd4Lanes.cs).</summary>
     private readonly NativeScratch _lanes = new();
+
+    /// <summary>The lane planes of the output gradient for the F(4×4, 3×3) filter gradient.</summary>
+    private readonly NativeScratch _lanesGradient = new();
     private readonly TransposeWork _transpose;
     private readonly NativeScratch[] _partials;
     private bool _disposed;
@@ -99,6 +102,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         }
         _shared.Verify("shared");
         _lanes.Verify("lanes");
+        _lanesGradient.Verify("lanes gradient");
     }
 
     internal NativeScratch Partial(int index) => _partials[index];
@@ -234,6 +238,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         foreach (var s in _partials) s.Dispose();
         _shared.Dispose();
         _lanes.Dispose();
+        _lanesGradient.Dispose();
         base.Dispose();
     }
 

@@ -351,6 +351,9 @@ public sealed unsafe partial class CpuBackend
                 _rows.Run(g, n, x, dy, dw, db);
                 return;
             }
+            // F(4×4, 3×3) with images as lanes splits the tiles, not the images, across the parts (one per worker).
+            _lanes = PrepareLanes(g, n);
+            if (_lanes) _parts = owner.Threads;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
             // Reduce in item order, a block of rows per worker: acc_0 += Σ_p acc_p (vector adds), then
@@ -402,6 +405,11 @@ public sealed unsafe partial class CpuBackend
             if (_direct)
             {
                 DirectFilter(worker, first, count, acc);
+                return;
+            }
+            if (_lanes)
+            {
+                WinogradFilterLanes(worker, index, acc);
                 return;
             }
             if (_winograd)

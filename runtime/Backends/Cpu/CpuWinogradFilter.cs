@@ -282,3 +282,189 @@ public sealed unsafe partial class CpuBackend
         }
     }
 }
+
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>(A y)ᵢ for i = 0 … 5 of four vectors y (Aᵀ of F(4×4, 3×3) transposed): y0, y0 + y1 + y2 + y3, y0 − y1 + y2 − y3, y0 + 2y1 + 4y2 + 8y3, y0 − 2y1 + 4y2 − 8y3, y3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientRow4(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3,
+        out Vector512<float> o0, out Vector512<float> o1, out Vector512<float> o2, out Vector512<float> o3, out Vector512<float> o4, out Vector512<float> o5)
+    {
+        var even = y0 + y2;
+        var odd = y1 + y3;
+        var even4 = Vector512.FusedMultiplyAdd(Vector512.Create(4f), y2, y0);
+        var odd8 = Vector512.FusedMultiplyAdd(Vector512.Create(8f), y3, y1 + y1);
+        o0 = y0;
+        o1 = even + odd;
+        o2 = even - odd;
+        o3 = even4 + odd8;
+        o4 = even4 - odd8;
+        o5 = y3;
+    }
+
+    /// <summary>
+    /// P[ξ][c, 16q + l] = (A dy Aᵀ)[ξ] for the 4×4 output-gradient block of tile t0 + q of image lane l, from lane
+    /// planes without padding (block row r of tile row ty is plane row 4ty + r, zero past the map). Column j of channel c
+    /// goes to p + c·ocStride + j, position ξ ξ·xiStride further.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void TransformLaneGradients(int channels, float* planes, long planeFloats, int wq, int tilesW, int t0, int tc, float* p, long ocStride, long xiStride)
+    {
+        var rows = stackalloc Vector512<float>[24];
+        for (int c = 0; c < channels; c++)
+        {
+            float* plane = planes + c * planeFloats;
+            for (int q = 0; q < tc; q++)
+            {
+                int t = t0 + q, ty = t / tilesW, tx = t % tilesW;
+                float* b = plane + ((long)4 * ty * wq + 4 * tx) * LaneImages;
+                for (int r = 0; r < 4; r++, b += wq * LaneImages)
+                {
+                    GradientRow4(Vector512.Load(b), Vector512.Load(b + 16), Vector512.Load(b + 32), Vector512.Load(b + 48),
+                        out rows[6 * r], out rows[6 * r + 1], out rows[6 * r + 2], out rows[6 * r + 3], out rows[6 * r + 4], out rows[6 * r + 5]);
+                }
+                float* o = p + c * ocStride + q * LaneImages;
+                for (int k = 0; k < 6; k++)
+                {
+                    GradientRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], out var p0, out var p1, out var p2, out var p3, out var p4, out var p5);
+                    p0.Store(o + k * xiStride);
+                    p1.Store(o + (6 + k) * xiStride);
+                    p2.Store(o + (12 + k) * xiStride);
+                    p3.Store(o + (18 + k) * xiStride);
+                    p4.Store(o + (24 + k) * xiStride);
+                    p5.Store(o + (30 + k) * xiStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// (Gᵀ m)ₖ for k = 0 … 2 of six vectors m (G of F(4×4, 3×3)): m0/4 − (m1 + m2)/6 + (m3 + m4)/24,
+    /// (m2 − m1)/6 + (m3 − m4)/12, (m3 + m4 − m1 − m2)/6 + m5.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterColumn4(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5,
+        out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2)
+    {
+        var sixth = Vector512.Create(1f / 6);
+        var sum12 = m1 + m2;
+        var sum34 = m3 + m4;
+        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(0.25f), m0, Vector512.FusedMultiplyAdd(Vector512.Create(1f / 24), sum34, -sum12 * sixth));
+        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 12), m3 - m4, (m2 - m1) * sixth);
+        a2 = Vector512.FusedMultiplyAdd(sum34 - sum12, sixth, m5);
+    }
+
+    private sealed partial class ConvBackwardFilterWork
+    {
+        /// <summary>
+        /// Tiles per chunk of the F(4×4, 3×3) filter gradient (times sixteen images: the K of its 36 GEMMs): short
+        /// chunks keep the transformed tiles near the core (12×12×96→128, 2 threads: 1.26 ms against 1.31 with eight).
+        /// </summary>
+        private const int FilterLaneTiles = 2;
+
+        /// <summary>
+        /// Most tiles an image for the F(4×4, 3×3) filter gradient: larger maps keep F(2×2, 3×3), whose transforms read
+        /// x and dy in place rather than through lane planes. In NN4's training profile (2 threads, ms): 12×12×96→128
+        /// 4.09 → 3.24 (nine tiles) but 24×24×64→192 6.68 → 7.28 (36).
+        /// </summary>
+        internal const int FilterLaneMaxTiles = 16;
+
+        private readonly LanePlanesWork _planes = new(owner);
+        private bool _lanes;
+        private int _wp, _wq;
+        private long _xPlane, _dyPlane;
+        private float* _xt, _dyt;
+
+        /// <summary>
+        /// Whether the filter gradient takes F(4×4, 3×3) with images as lanes (where the forward pass would), and if so
+        /// its lane planes of x (padded by one) and dy.
+        /// </summary>
+        private bool PrepareLanes(in ConvGeometry g, int n)
+        {
+            int tilesW = Tiles(g.OutW, 4), tilesH = Tiles(g.OutH, 4);
+            if (!_winograd || !owner.TakesF4(g) || !TakesLanes(n) || tilesW * tilesH < owner.Threads || tilesW * tilesH > FilterLaneMaxTiles) return false;
+            int groups = (n + LaneImages - 1) / LaneImages;
+            _wp = 4 * tilesW + 2;
+            _wq = 4 * tilesW;
+            _xPlane = (long)(4 * tilesH + 2) * _wp * LaneImages;
+            _dyPlane = (long)4 * tilesH * _wq * LaneImages;
+            _xt = owner._lanes.Ensure(groups * g.InC * _xPlane);
+            _dyt = owner._lanesGradient.Ensure(groups * g.OutC * _dyPlane);
+            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, _x, _xt, 4 * tilesH + 2, _wp, 1);
+            _planes.Run(n, g.OutC, g.OutH, g.OutW, g.OutSize, _dy, _dyt, 4 * tilesH, _wq, 0);
+            return true;
+        }
+
+        /// <summary>
+        /// Part <paramref name="part"/> of the F(4×4, 3×3) filter gradient, the adjoint of the forward transforms: dW =
+        /// Gᵀ[Σ (A dy Aᵀ) ⊙ (Bᵀ d B)]G over its range of tiles in every lane group, the sum over tiles being, per position
+        /// ξ of the 6×6 transformed tile, the GEMM M[ξ] (InC × OutC) += V[ξ] · P[ξ]ᵀ over chunks of
+        /// <see cref="FilterLaneTiles"/> tiles (sixteen images each); then Gᵀ M G into acc.
+        /// </summary>
+        private void WinogradFilterLanes(int worker, int part, float* acc)
+        {
+            var g = _g;
+            var s = owner.Scratch(worker);
+            int inC = g.InC, outC = g.OutC, nr = owner.NR;
+            int tilesW = Tiles(g.OutW, 4), tiles = tilesW * Tiles(g.OutH, 4);
+            var (first, count) = Range(tiles, _parts, part);
+            int groups = (_n + LaneImages - 1) / LaneImages, most = FilterLaneTiles * LaneImages;
+            long vXi = (long)inC * most + 16, pXi = (long)outC * most + 16;
+            float* v = s.Col.Ensure(36 * vXi);
+            float* p = s.Im2Col.Ensure(36 * pXi);
+            float* m = s.Tmp.Ensure(36L * inC * outC);
+            float* packed = s.Pack.Ensure(Gemm.PackedSize(most, outC, nr));
+            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
+            bool assign = true;
+            for (int group = 0; group < groups; group++)
+            {
+                for (int t0 = first; t0 < first + count; t0 += FilterLaneTiles)
+                {
+                    int tc = Math.Min(FilterLaneTiles, first + count - t0), cols = tc * LaneImages;
+                    TransformLaneInput(inC, _xt + (long)group * inC * _xPlane, _xPlane, _wp, tilesW, t0, tc, v, int.MaxValue, 0, cols, vXi);
+                    TransformLaneGradients(outC, _dyt + (long)group * outC * _dyPlane, _dyPlane, _wq, tilesW, t0, tc, p, cols, pXi);
+                    for (int xi = 0; xi < 36; xi++)
+                    {
+                        Gemm.PackBTransposed(cols, outC, p + xi * pXi, cols, packed, nr);
+                        Gemm.Multiply(owner.Simd, inC, outC, cols, v + xi * vXi, cols, packed, m + (long)xi * inC * outC, outC, !assign, gemm);
+                    }
+                    assign = false;
+                }
+            }
+            if (assign) new Span<float>(m, 36 * inC * outC).Clear();
+            FilterOutput4(m, inC, outC, acc);
+        }
+
+        /// <summary>
+        /// dW[oc, ic] = Gᵀ M[·] G for F(4×4, 3×3), pair (ic, oc) of M[ξ] at ξ·InC·OutC + ic·OutC + oc, into acc as
+        /// [tap][OutC] (tap = ic·9 + ky·3 + kx), sixteen output channels at a time (the last sixteen under a mask).
+        /// </summary>
+        [SkipLocalsInit]
+        private static void FilterOutput4(float* m, int inC, int outC, float* acc)
+        {
+            long plane = (long)inC * outC;
+            var q = stackalloc Vector512<float>[18];
+            for (int ic = 0; ic < inC; ic++)
+            {
+                for (int oc = 0; oc < outC; oc += 16)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outC - oc)).AsSingle();
+                    bool full = oc + 16 <= outC;
+                    float* at = m + (long)ic * outC + oc;
+                    Vector512<float> M(int xi) => full ? Vector512.Load(at + xi * plane) : Avx512F.MaskLoad(at + xi * plane, mask, Vector512<float>.Zero);
+                    // Gᵀ along the rows i of M (ξ = 6i + k), column by column k: q[3k + ky].
+                    for (int k = 0; k < 6; k++) FilterColumn4(M(k), M(6 + k), M(12 + k), M(18 + k), M(24 + k), M(30 + k), out q[3 * k], out q[3 * k + 1], out q[3 * k + 2]);
+                    // Then along k: taps kx of row ky.
+                    for (int ky = 0; ky < 3; ky++)
+                    {
+                        FilterColumn4(q[ky], q[3 + ky], q[6 + ky], q[9 + ky], q[12 + ky], q[15 + ky], out var w0, out var w1, out var w2);
+                        float* o = acc + ((long)ic * 9 + 3 * ky) * outC + oc;
+                        Put(o, w0, mask, full);
+                        Put(o + outC, w1, mask, full);
+                        Put(o + 2L * outC, w2, mask, full);
+                    }
+                }
+            }
+        }
+    }
+}
