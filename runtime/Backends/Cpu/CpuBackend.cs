@@ -26,6 +26,8 @@ public sealed unsafe partial class CpuBackend : HostBackend
     private readonly WorkerScratch[] _scratch;
     private readonly NativeScratch _shared = new();
 
+    private readonly Winograd5Work _winograd5;
+
     /// <summary>The lane planes of F(4×4, 3×3) with images as lanes (see CpuWinograd4Lanes.cs).</summary>
     private readonly NativeScratch _lanes = new();
 
@@ -63,6 +65,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _transpose = new TransposeWork(this);
         _convFilter = new ConvBackwardFilterWork(this);
         _winograd = new WinogradForwardWork(this);
+        _winograd5 = new Winograd5Work(this);
         _direct = new DirectConvWork(this);
         _convPool = new ConvPoolWork(this);
         _pointwise = new PointwiseWork(this);

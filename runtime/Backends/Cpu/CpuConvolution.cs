@@ -125,6 +125,7 @@ public sealed unsafe partial class CpuBackend
         // Winograd before direct: the only shapes both take (24 input channels, 3×3) are faster with Winograd.
         if (TakesPointwise(g)) _pointwise.Run(g, n, px, pw, pb, py, relu, stride);
         else if (TakesWinograd(g, n)) _winograd.Run(g, n, px, pw, pb, py, relu, yStride: stride);
+        else if (TakesWinograd5(g, n)) _winograd5.Run(g, n, px, pw, pb, py, relu, transposed: false, accumulate: false, stride);
         else if (TakesDirect(g)) _direct.Run(g, n, px, pw, pb, py, relu, stride);
         else _convForward.Run(g, n, px, pw, pb, py, relu, stride);
     }
@@ -133,6 +134,7 @@ public sealed unsafe partial class CpuBackend
     {
         var t = Transposed(g);
         if (TakesWinograd(t, n)) _winograd.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate);
+        else if (TakesWinograd5(t, n)) _winograd5.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, g.InSize);
         else _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
     }
 

@@ -230,21 +230,22 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// The offsets (in floats, from the returned base) of the filters of pairs p … p + count − 1 of g into offsets:
+    /// The offsets (in floats, from the returned base) of the (KernelH × KernelW) filters of pairs p … p + count − 1 of g into offsets:
     /// pair (oc, ic)'s filter is w[oc, ic], or when <paramref name="transposed"/> w[ic, oc] (to be read rotated by 180°,
     /// g being the transposed convolution). Lanes past count repeat offset 0.
     /// </summary>
     internal static float* FilterTapOffsets(in ConvGeometry g, float* w, bool transposed, long p, int count, int* offsets)
     {
+        int taps = g.KernelH * g.KernelW;
         if (!transposed)
         {
-            for (int l = 0; l < 16; l++) offsets[l] = l < count ? 9 * l : 0;
-            return w + p * 9;
+            for (int l = 0; l < 16; l++) offsets[l] = l < count ? taps * l : 0;
+            return w + p * taps;
         }
         long oc = p / g.InC, ic = p % g.InC;
         for (int l = 0; l < 16; l++)
         {
-            offsets[l] = l < count ? (int)((ic * g.OutC + oc) * 9) : 0;
+            offsets[l] = l < count ? (int)((ic * g.OutC + oc) * taps) : 0;
             if (++ic == g.InC) { ic = 0; oc++; }
         }
         return w;

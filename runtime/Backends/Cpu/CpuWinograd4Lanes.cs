@@ -66,12 +66,13 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// V[ξ][c, 16q + l] = (Bᵀ d B)[ξ] for tile t0 + q (of <paramref name="tilesW"/> a row) of image lane l, from lane
-    /// planes padded by one (patch row r of tile row ty is plane row 4ty + r): the patch's 36 elements are whole vectors.
+    /// planes padded by the convolution's padding (patch row r of tile row ty is plane row step·ty + r, the step being
+    /// the tile's outputs a side: 4 for F(4×4, 3×3), 2 for F(2×2, 5×5)): the patch's 36 elements are whole vectors.
     /// Column j of channel c goes to v + (j / block)·blockStride + c·icStride + j % block (sixteens stay within a block),
     /// position ξ ξ·xiStride further.
     /// </summary>
     [SkipLocalsInit]
-    internal static void TransformLaneInput(int channels, float* planes, long planeFloats, int wp, int tilesW, int t0, int tc, float* v, int block, long blockStride, long icStride, long xiStride)
+    internal static void TransformLaneInput(int channels, float* planes, long planeFloats, int wp, int tilesW, int t0, int tc, float* v, int block, long blockStride, long icStride, long xiStride, int step = 4)
     {
         var rows = stackalloc Vector512<float>[36];
         for (int c = 0; c < channels; c++)
@@ -80,7 +81,7 @@ public sealed unsafe partial class CpuBackend
             for (int q = 0; q < tc; q++)
             {
                 int t = t0 + q, ty = t / tilesW, tx = t % tilesW;
-                float* p = plane + ((long)4 * ty * wp + 4 * tx) * LaneImages;
+                float* p = plane + ((long)step * ty * wp + step * tx) * LaneImages;
                 for (int r = 0; r < 6; r++, p += wp * LaneImages)
                 {
                     InputRow4(Vector512.Load(p), Vector512.Load(p + 16), Vector512.Load(p + 32), Vector512.Load(p + 48), Vector512.Load(p + 64), Vector512.Load(p + 80),

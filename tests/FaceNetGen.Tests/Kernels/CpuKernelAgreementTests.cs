@@ -206,6 +206,34 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Winograd5_forward_and_backward_data_agree_with_the_reference(SimdLevel level, int threads)
+    {
+        // 5×5 stride-1 "same" convolutions (padding 2) of batches that fill sixteen-image lanes take F(2×2, 5×5) at the wide
+        // level (elsewhere im2col): even maps, odd maps (ragged edge tiles), a second lane group a third full, and the
+        // backward data pass (the transposed convolution, filters rotated), overwriting and accumulating.
+        foreach (var (c, h, w, k, n) in new[] { (32, 6, 6, 64, 16), (24, 12, 12, 32, 16), (32, 7, 5, 40, 26), (40, 9, 8, 32, 32) })
+        {
+            var g = Conv(c, h, w, k, 5, 1, 2);
+            using var cpu = new CpuBackend(threads, level);
+            Assert.Equal(Im2Col.Wide(level), cpu.TakesWinograd5(g, n));
+            var x = KernelHarness.Random(n * g.InSize, 50);
+            var wt = KernelHarness.Random(g.WeightSize, 51, 0.1f);
+            var b = KernelHarness.Random(g.OutC, 52);
+            foreach (bool relu in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd5 {g} n={n} relu={relu}");
+            }
+            var dy = KernelHarness.Random(n * g.OutSize, 53);
+            var dx = KernelHarness.Random(n * g.InSize, 54);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd5 backward data {g} n={n} acc={accumulate}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Filter_gradient_of_tiny_maps_split_by_rows_agrees_with_the_reference(SimdLevel level, int threads)
     {
         // Tiny maps whose weights outnumber a part's columns split dW's rows across the workers (more than one thread):
