@@ -10,7 +10,8 @@ namespace FaceNetGen.Backends.Cpu;
 /// so 25·4 = 100 multiply-adds per channel pair become 36. The interpolation points (0, ±1, ±2, ∞) are those of
 /// F(4×4, 3×3), so Bᵀ is the same and the input transform is shared; G holds the scaled powers up to the fourth,
 /// G = [¼ 0 0 0 0; −⅙ −⅙ −⅙ −⅙ −⅙; −⅙ ⅙ −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙ ⅓ ⅔; 1⁄24 −1⁄12 ⅙ −⅓ ⅔; 0 0 0 0 1], and
-/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]. Forward and backward data passes (the latter the transposed convolution).
+/// Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 1]. Forward and backward data passes (the latter the transposed convolution); the
+/// filter gradient takes the adjoint transforms (<c>ConvBackwardFilterWork.WinogradFilterLanes</c>).
 /// </summary>
 public sealed unsafe partial class CpuBackend
 {

@@ -354,6 +354,69 @@ public sealed unsafe partial class CpuBackend
         a2 = Vector512.FusedMultiplyAdd(sum34 - sum12, sixth, m5);
     }
 
+    /// <summary>
+    /// P[ξ][c, 16q + l] = (A dy Aᵀ)[ξ] for F(2×2, 5×5) (A = [1 0; 1 1; 1 −1; 1 2; 1 −2; 0 1]) for the 2×2 output-gradient
+    /// block of tile t0 + q of image lane l, from lane planes without padding; layout as <see cref="TransformLaneGradients"/>.
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void TransformLaneGradients2(int channels, float* planes, long planeFloats, int wq, int tilesW, int t0, int tc, float* p, long ocStride, long xiStride)
+    {
+        var rows = stackalloc Vector512<float>[12];
+        var two = Vector512.Create(2f);
+        for (int c = 0; c < channels; c++)
+        {
+            float* plane = planes + c * planeFloats;
+            for (int q = 0; q < tc; q++)
+            {
+                int t = t0 + q, ty = t / tilesW, tx = t % tilesW;
+                float* b = plane + ((long)2 * ty * wq + 2 * tx) * LaneImages;
+                for (int r = 0; r < 2; r++, b += wq * LaneImages)
+                {
+                    var y0 = Vector512.Load(b);
+                    var y1 = Vector512.Load(b + 16);
+                    rows[6 * r] = y0;
+                    rows[6 * r + 1] = y0 + y1;
+                    rows[6 * r + 2] = y0 - y1;
+                    rows[6 * r + 3] = Vector512.FusedMultiplyAdd(two, y1, y0);
+                    rows[6 * r + 4] = Vector512.FusedMultiplyAdd(-two, y1, y0);
+                    rows[6 * r + 5] = y1;
+                }
+                float* o = p + c * ocStride + q * LaneImages;
+                for (int k = 0; k < 6; k++)
+                {
+                    var a = rows[k];
+                    var d = rows[6 + k];
+                    a.Store(o + k * xiStride);
+                    (a + d).Store(o + (6 + k) * xiStride);
+                    (a - d).Store(o + (12 + k) * xiStride);
+                    Vector512.FusedMultiplyAdd(two, d, a).Store(o + (18 + k) * xiStride);
+                    Vector512.FusedMultiplyAdd(-two, d, a).Store(o + (24 + k) * xiStride);
+                    d.Store(o + (30 + k) * xiStride);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// (Gᵀ m)ⱼ for j = 0 … 4 of six vectors m, G of F(2×2, 5×5): m0/4 − (m1 + m2)/6 + (m3 + m4)/24,
+    /// (m2 − m1)/6 + (m3 − m4)/12, (m3 + m4 − m1 − m2)/6, (m2 − m1)/6 + (m3 − m4)/3, −(m1 + m2)/6 + ⅔(m3 + m4) + m5; to
+    /// o[0], o[stride], … o[4·stride].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterColumn5(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, Vector512<float>* o, int stride)
+    {
+        var sixth = Vector512.Create(1f / 6);
+        var sum12 = m1 + m2;
+        var sum34 = m3 + m4;
+        var odd12 = (m2 - m1) * sixth;
+        var odd34 = m3 - m4;
+        o[0] = Vector512.FusedMultiplyAdd(Vector512.Create(0.25f), m0, Vector512.FusedMultiplyAdd(Vector512.Create(1f / 24), sum34, -sum12 * sixth));
+        o[stride] = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 12), odd34, odd12);
+        o[2 * stride] = (sum34 - sum12) * sixth;
+        o[3 * stride] = Vector512.FusedMultiplyAdd(Vector512.Create(1f / 3), odd34, odd12);
+        o[4 * stride] = Vector512.FusedMultiplyAdd(Vector512.Create(2f / 3), sum34, -sum12 * sixth) + m5;
+    }
+
     private sealed partial class ConvBackwardFilterWork
     {
         /// <summary>
@@ -370,35 +433,39 @@ public sealed unsafe partial class CpuBackend
         internal const int FilterLaneMaxTiles = 16;
 
         private readonly LanePlanesWork _planes = new(owner);
-        private bool _lanes;
-        private int _wp, _wq;
+        private bool _lanes, _five;
+        private int _wp, _wq, _step;
         private long _xPlane, _dyPlane;
         private float* _xt, _dyt;
 
         /// <summary>
-        /// Whether the filter gradient takes F(4×4, 3×3) with images as lanes (where the forward pass would), and if so
-        /// its lane planes of x (padded by one) and dy.
+        /// Whether the filter gradient takes Winograd with images as lanes, F(4×4, 3×3) or F(2×2, 5×5) (where the forward
+        /// pass would, and for 3×3 on maps of at most <see cref="FilterLaneMaxTiles"/> tiles), and if so its lane planes
+        /// of x (padded as the convolution) and dy.
         /// </summary>
         private bool PrepareLanes(in ConvGeometry g, int n)
         {
-            int tilesW = Tiles(g.OutW, 4), tilesH = Tiles(g.OutH, 4);
-            if (!_winograd || !owner.TakesF4(g) || !TakesLanes(n) || tilesW * tilesH < owner.Threads || tilesW * tilesH > FilterLaneMaxTiles) return false;
-            int groups = (n + LaneImages - 1) / LaneImages;
-            _wp = 4 * tilesW + 2;
-            _wq = 4 * tilesW;
-            _xPlane = (long)(4 * tilesH + 2) * _wp * LaneImages;
-            _dyPlane = (long)4 * tilesH * _wq * LaneImages;
+            _five = !_direct && owner.TakesWinograd5(g, n);
+            _step = _five ? 2 : 4;
+            int tilesW = Tiles(g.OutW, _step), tilesH = Tiles(g.OutH, _step);
+            bool three = _winograd && owner.TakesF4(g) && TakesLanes(n) && tilesW * tilesH <= FilterLaneMaxTiles;
+            if (!(three || _five) || tilesW * tilesH < owner.Threads) return false;
+            int groups = (n + LaneImages - 1) / LaneImages, halo = g.KernelH - 1;
+            _wp = _step * tilesW + halo;
+            _wq = _step * tilesW;
+            _xPlane = (long)(_step * tilesH + halo) * _wp * LaneImages;
+            _dyPlane = (long)_step * tilesH * _wq * LaneImages;
             _xt = owner._lanes.Ensure(groups * g.InC * _xPlane);
             _dyt = owner._lanesGradient.Ensure(groups * g.OutC * _dyPlane);
-            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, _x, _xt, 4 * tilesH + 2, _wp, 1);
-            _planes.Run(n, g.OutC, g.OutH, g.OutW, g.OutSize, _dy, _dyt, 4 * tilesH, _wq, 0);
+            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, _x, _xt, _step * tilesH + halo, _wp, g.PadH);
+            _planes.Run(n, g.OutC, g.OutH, g.OutW, g.OutSize, _dy, _dyt, _step * tilesH, _wq, 0);
             return true;
         }
 
         /// <summary>
-        /// Part <paramref name="part"/> of the F(4×4, 3×3) filter gradient, the adjoint of the forward transforms: dW =
-        /// Gᵀ[Σ (A dy Aᵀ) ⊙ (Bᵀ d B)]G over its range of tiles in every lane group, the sum over tiles being, per position
-        /// ξ of the 6×6 transformed tile, the GEMM M[ξ] (InC × OutC) += V[ξ] · P[ξ]ᵀ over chunks of
+        /// Part <paramref name="part"/> of the Winograd filter gradient with images as lanes, the adjoint of the forward
+        /// transforms: dW = Gᵀ[Σ (A dy Aᵀ) ⊙ (Bᵀ d B)]G over its range of tiles in every lane group, the sum over tiles
+        /// being, per position ξ of the 6×6 transformed tile, the GEMM M[ξ] (InC × OutC) += V[ξ] · P[ξ]ᵀ over chunks of
         /// <see cref="FilterLaneTiles"/> tiles (sixteen images each); then Gᵀ M G into acc.
         /// </summary>
         private void WinogradFilterLanes(int worker, int part, float* acc)
@@ -406,7 +473,7 @@ public sealed unsafe partial class CpuBackend
             var g = _g;
             var s = owner.Scratch(worker);
             int inC = g.InC, outC = g.OutC, nr = owner.NR;
-            int tilesW = Tiles(g.OutW, 4), tiles = tilesW * Tiles(g.OutH, 4);
+            int tilesW = Tiles(g.OutW, _step), tiles = tilesW * Tiles(g.OutH, _step);
             var (first, count) = Range(tiles, _parts, part);
             int groups = (_n + LaneImages - 1) / LaneImages, most = FilterLaneTiles * LaneImages;
             long vXi = (long)inC * most + 16, pXi = (long)outC * most + 16;
@@ -421,8 +488,10 @@ public sealed unsafe partial class CpuBackend
                 for (int t0 = first; t0 < first + count; t0 += FilterLaneTiles)
                 {
                     int tc = Math.Min(FilterLaneTiles, first + count - t0), cols = tc * LaneImages;
-                    TransformLaneInput(inC, _xt + (long)group * inC * _xPlane, _xPlane, _wp, tilesW, t0, tc, v, int.MaxValue, 0, cols, vXi);
-                    TransformLaneGradients(outC, _dyt + (long)group * outC * _dyPlane, _dyPlane, _wq, tilesW, t0, tc, p, cols, pXi);
+                    TransformLaneInput(inC, _xt + (long)group * inC * _xPlane, _xPlane, _wp, tilesW, t0, tc, v, int.MaxValue, 0, cols, vXi, _step);
+                    float* dyPlanes = _dyt + (long)group * outC * _dyPlane;
+                    if (_five) TransformLaneGradients2(outC, dyPlanes, _dyPlane, _wq, tilesW, t0, tc, p, cols, pXi);
+                    else TransformLaneGradients(outC, dyPlanes, _dyPlane, _wq, tilesW, t0, tc, p, cols, pXi);
                     for (int xi = 0; xi < 36; xi++)
                     {
                         Gemm.PackBTransposed(cols, outC, p + xi * pXi, cols, packed, nr);
@@ -432,7 +501,39 @@ public sealed unsafe partial class CpuBackend
                 }
             }
             if (assign) new Span<float>(m, 36 * inC * outC).Clear();
-            FilterOutput4(m, inC, outC, acc);
+            if (_five) FilterOutput5(m, inC, outC, acc);
+            else FilterOutput4(m, inC, outC, acc);
+        }
+
+        /// <summary>
+        /// dW[oc, ic] = Gᵀ M[·] G for F(2×2, 5×5) (G of <see cref="FilterRow5"/>), pair (ic, oc) of M[ξ] at
+        /// ξ·InC·OutC + ic·OutC + oc, into acc as [tap][OutC] (tap = ic·25 + ky·5 + kx), sixteen output channels at a time.
+        /// </summary>
+        [SkipLocalsInit]
+        private static void FilterOutput5(float* m, int inC, int outC, float* acc)
+        {
+            long plane = (long)inC * outC;
+            var q = stackalloc Vector512<float>[30];
+            var w = stackalloc Vector512<float>[5];
+            for (int ic = 0; ic < inC; ic++)
+            {
+                for (int oc = 0; oc < outC; oc += 16)
+                {
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outC - oc)).AsSingle();
+                    bool full = oc + 16 <= outC;
+                    float* at = m + (long)ic * outC + oc;
+                    Vector512<float> M(int xi) => full ? Vector512.Load(at + xi * plane) : Avx512F.MaskLoad(at + xi * plane, mask, Vector512<float>.Zero);
+                    // Gᵀ along the rows i of M (ξ = 6i + k), column by column k: q[5k + ky].
+                    for (int k = 0; k < 6; k++) FilterColumn5(M(k), M(6 + k), M(12 + k), M(18 + k), M(24 + k), M(30 + k), q + 5 * k, 1);
+                    // Then along k: taps kx of row ky.
+                    for (int ky = 0; ky < 5; ky++)
+                    {
+                        FilterColumn5(q[ky], q[5 + ky], q[10 + ky], q[15 + ky], q[20 + ky], q[25 + ky], w, 1);
+                        float* o = acc + ((long)ic * 25 + 5 * ky) * outC + oc;
+                        for (int kx = 0; kx < 5; kx++) Put(o + (long)kx * outC, w[kx], mask, full);
+                    }
+                }
+            }
         }
 
         /// <summary>

@@ -206,11 +206,12 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Winograd5_forward_and_backward_data_agree_with_the_reference(SimdLevel level, int threads)
+    public void Winograd5_forward_and_backward_passes_agree_with_the_reference(SimdLevel level, int threads)
     {
         // 5×5 stride-1 "same" convolutions (padding 2) of batches that fill sixteen-image lanes take F(2×2, 5×5) at the wide
         // level (elsewhere im2col): even maps, odd maps (ragged edge tiles), a second lane group a third full, and the
-        // backward data pass (the transposed convolution, filters rotated), overwriting and accumulating.
+        // backward data pass (the transposed convolution, filters rotated), overwriting and accumulating; the filter
+        // gradient by the adjoint transforms.
         foreach (var (c, h, w, k, n) in new[] { (32, 6, 6, 64, 16), (24, 12, 12, 32, 16), (32, 7, 5, 40, 26), (40, 9, 8, 32, 32) })
         {
             var g = Conv(c, h, w, k, 5, 1, 2);
@@ -229,6 +230,9 @@ public class CpuKernelAgreementTests
             {
                 KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd5 backward data {g} n={n} acc={accumulate}");
             }
+            // The filter gradient by the adjoint transforms (dw and db accumulate).
+            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 55), KernelHarness.Random(g.OutC, 56) },
+                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"winograd5 filter gradient {g} n={n}");
         }
     }
 
