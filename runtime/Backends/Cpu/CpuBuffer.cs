@@ -12,7 +12,7 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         : base(owner, length)
     {
         nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _data = (float*)HostMemory.Allocate(bytes);
         NativeMemory.Clear(_data, bytes);
     }
 
@@ -27,7 +27,7 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
 
     protected override void Free()
     {
-        NativeMemory.AlignedFree(_data);
+        HostMemory.Free(_data);
         _data = null;
     }
 

@@ -30,9 +30,9 @@ internal sealed unsafe class NativeScratch : IDisposable
         long need = _guarded ? floats + GuardFloats : floats;
         if (need > Capacity)
         {
-            if (Pointer != null) NativeMemory.AlignedFree(Pointer);
+            if (Pointer != null) HostMemory.Free(Pointer);
             long rounded = (need + 15) / 16 * 16;
-            Pointer = (float*)NativeMemory.AlignedAlloc((nuint)rounded * sizeof(float), 64);
+            Pointer = (float*)HostMemory.Allocate((nuint)rounded * sizeof(float));
             Capacity = rounded;
         }
         if (_guarded)
@@ -54,7 +54,7 @@ internal sealed unsafe class NativeScratch : IDisposable
 
     public void Dispose()
     {
-        if (Pointer != null) NativeMemory.AlignedFree(Pointer);
+        if (Pointer != null) HostMemory.Free(Pointer);
         Pointer = null;
         Capacity = 0;
     }

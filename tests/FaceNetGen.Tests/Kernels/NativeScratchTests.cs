@@ -22,3 +22,26 @@ public unsafe class NativeScratchTests
         Assert.Throws<InvalidOperationException>(() => scratch.Verify("test"));
     }
 }
+
+public unsafe class HostMemoryTests
+{
+    [Theory]
+    [InlineData(100)]
+    [InlineData(2 << 20)]
+    [InlineData((5 << 20) + 12)]
+    public void Allocations_are_aligned_and_whole(int bytes)
+    {
+        // Small buffers are aligned to a cache line; those of 2 MiB and more to a huge page (and advised as such).
+        byte* p = (byte*)HostMemory.Allocate((nuint)bytes);
+        try
+        {
+            Assert.Equal(0, (long)p % (bytes >= 2 << 20 ? 2 << 20 : 64));
+            new Span<byte>(p, bytes).Fill(0xA5);
+            Assert.Equal(bytes - 1, new ReadOnlySpan<byte>(p, bytes).LastIndexOf((byte)0xA5));
+        }
+        finally
+        {
+            HostMemory.Free(p);
+        }
+    }
+}
