@@ -108,7 +108,7 @@ public sealed unsafe partial class CpuBackend
     {
         private readonly LanePlanesWork _planes = new(owner);
         private ConvGeometry _g;
-        private int _n, _chunks, _tilesW, _tiles, _wp;
+        private int _n, _chunks, _tilesW, _tiles, _wp, _step;
         private long _planeFloats;
         private float* _u, _b, _y, _xt;
         private long _yStride;
@@ -119,15 +119,21 @@ public sealed unsafe partial class CpuBackend
 
         private static int Groups(int n) => (n + LaneImages - 1) / LaneImages;
 
+        /// <summary>Outputs a tile a side: F(4×4, 3×3) for 3×3 kernels, F(2×2, 5×5) for 5×5 ones.</summary>
+        private static int Step(in ConvGeometry g) => g.KernelH == 5 ? 2 : 4;
+
         private int Chunks(in ConvGeometry g, int n)
         {
-            int tiles = Tiles(g.OutW, 4) * Tiles(g.OutH, 4), groups = Groups(n);
+            int tiles = Tiles(g.OutW, Step(g)) * Tiles(g.OutH, Step(g)), groups = Groups(n);
             int chunks = Math.Max(1, (tiles * LaneImages + LaneTargetColumns - 1) / LaneTargetColumns);
             while (groups * chunks % owner.Threads != 0 && chunks < tiles) chunks++;
             return Math.Min(chunks, tiles);
         }
 
-        /// <summary>y = conv(x, w) + b (then ReLU), or its accumulation; w transposed as for WinogradForwardWork.</summary>
+        /// <summary>
+        /// y = conv(x, w) + b (then ReLU), or its accumulation, from the transformed filters u (of F(4×4, 3×3) for 3×3
+        /// kernels, F(2×2, 5×5) for 5×5 ones).
+        /// </summary>
         public void Run(in ConvGeometry g, int n, float* x, float* u, float* b, float* y, bool relu, bool accumulate, long yStride)
         {
             _g = g;
@@ -138,13 +144,15 @@ public sealed unsafe partial class CpuBackend
             _relu = relu;
             _accumulate = accumulate;
             _yStride = yStride;
-            _tilesW = Tiles(g.OutW, 4);
-            _tiles = _tilesW * Tiles(g.OutH, 4);
-            _wp = 4 * _tilesW + 2;
-            _planeFloats = (long)(4 * Tiles(g.OutH, 4) + 2) * _wp * LaneImages;
+            _step = Step(g);
+            int tilesH = Tiles(g.OutH, _step), halo = g.KernelH - 1;
+            _tilesW = Tiles(g.OutW, _step);
+            _tiles = _tilesW * tilesH;
+            _wp = _step * _tilesW + halo;
+            _planeFloats = (long)(_step * tilesH + halo) * _wp * LaneImages;
             _chunks = Chunks(g, n);
             _xt = owner._lanes.Ensure(Groups(n) * g.InC * _planeFloats);
-            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, x, _xt, 4 * Tiles(g.OutH, 4) + 2, _wp, 1);
+            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, x, _xt, _step * tilesH + halo, _wp, g.PadH);
             owner._pool.Run(this, Groups(n) * _chunks, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
         }
 
@@ -160,7 +168,7 @@ public sealed unsafe partial class CpuBackend
             float* v = s.Pack.Ensure(36 * panelFloats);
             float* m = s.Tmp.Ensure(36 * xiStride);
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            TransformLaneInput(g.InC, _xt + (long)group * g.InC * _planeFloats, _planeFloats, _wp, _tilesW, t0, tc, v, nr, (long)g.InC * nr, nr, panelFloats);
+            TransformLaneInput(g.InC, _xt + (long)group * g.InC * _planeFloats, _planeFloats, _wp, _tilesW, t0, tc, v, nr, (long)g.InC * nr, nr, panelFloats, _step);
             for (int ic = 0; ic < g.InC; ic++)
             {
                 // The last panel's columns past the item's (an odd number of tiles), zero.
@@ -174,7 +182,71 @@ public sealed unsafe partial class CpuBackend
             {
                 Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + xi * xiStride, cols, false, gemm);
             }
-            TransformOutput(g, group, t0, tc, m, xiStride);
+            if (_step == 2) TransformOutput2(g, group, t0, tc, m, xiStride);
+            else TransformOutput(g, group, t0, tc, m, xiStride);
+        }
+
+        /// <summary>
+        /// y = Aᵀ M A + bias (then ReLU) per output channel and tile for the group's sixteen images: the four output
+        /// vectors of a tile are held, then stored image by image (the part inside the map).
+        /// </summary>
+        [SkipLocalsInit]
+        private void TransformOutput2(in ConvGeometry g, int group, int t0, int tc, float* m, long xiStride)
+        {
+            int outHw = g.OutH * g.OutW, ow = g.OutW, cols = tc * LaneImages, tilesW = _tilesW;
+            int img0 = group * LaneImages, images = Math.Min(LaneImages, _n - img0);
+            long yStride = _yStride;
+            bool relu = _relu, accumulate = _accumulate;
+            var rows = stackalloc Vector512<float>[12];
+            var ys = stackalloc Vector512<float>[4];
+            float* e = (float*)ys;
+            for (int oc = 0; oc < g.OutC; oc++)
+            {
+                var bias = Vector512.Create(_b == null ? 0f : _b[oc]);
+                float* yc = _y + img0 * yStride + (long)oc * outHw;
+                for (int q = 0; q < tc; q++)
+                {
+                    float* src = m + (long)oc * cols + q * LaneImages;
+                    for (int i = 0; i < 6; i++)
+                    {
+                        float* at = src + 6 * i * xiStride;
+                        OutputRow2(Vector512.Load(at), Vector512.Load(at + xiStride), Vector512.Load(at + 2 * xiStride), Vector512.Load(at + 3 * xiStride),
+                            Vector512.Load(at + 4 * xiStride), Vector512.Load(at + 5 * xiStride), out rows[2 * i], out rows[2 * i + 1]);
+                    }
+                    for (int c = 0; c < 2; c++)
+                    {
+                        OutputRow2(rows[c], rows[2 + c], rows[4 + c], rows[6 + c], rows[8 + c], rows[10 + c], out var r0, out var r1);
+                        r0 += bias; r1 += bias;
+                        if (relu)
+                        {
+                            r0 = Vector512.Max(r0, Vector512<float>.Zero);
+                            r1 = Vector512.Max(r1, Vector512<float>.Zero);
+                        }
+                        ys[c] = r0; ys[2 + c] = r1;
+                    }
+                    int t = t0 + q, oy = 2 * (t / tilesW), ox = 2 * (t % tilesW);
+                    bool right = ox + 1 < g.OutW, below = oy + 1 < g.OutH;
+                    for (int l = 0; l < images; l++)
+                    {
+                        float* o = yc + l * yStride + (long)oy * ow + ox;
+                        float y00 = e[l], y01 = e[16 + l], y10 = e[32 + l], y11 = e[48 + l];
+                        if (accumulate)
+                        {
+                            y00 += o[0];
+                            if (right) y01 += o[1];
+                            if (below) y10 += o[ow];
+                            if (right && below) y11 += o[ow + 1];
+                        }
+                        o[0] = y00;
+                        if (right) o[1] = y01;
+                        if (below)
+                        {
+                            o[ow] = y10;
+                            if (right) o[ow + 1] = y11;
+                        }
+                    }
+                }
+            }
         }
 
         /// <summary>Tiles whose transposed outputs are held at once before they are stored image by image.</summary>

@@ -92,28 +92,13 @@ public sealed unsafe partial class CpuBackend
         y1 = Vector512.FusedMultiplyAdd(Vector512.Create(2f), m3 - m4, m1 - m2) + m5;
     }
 
-    private sealed class Winograd5Work(CpuBackend owner) : IParallelWork
+    /// <summary>F(2×2, 5×5): the filter transform, then <see cref="WinogradLanesWork"/> (which takes its tile size from the kernel).</summary>
+    private sealed class Winograd5Work(CpuBackend owner)
     {
-        private readonly LanePlanesWork _planes = new(owner);
+        private readonly WinogradLanesWork _lanes = new(owner);
         private readonly Filters5Work _filters = new(owner);
-        private ConvGeometry _g;
-        private int _n, _chunks, _tilesW, _tiles, _wp;
-        private long _planeFloats, _yStride;
-        private float* _u, _b, _y, _xt;
-        private bool _relu, _accumulate;
 
-        public int Items(in ConvGeometry g, int n) => Groups(n) * Chunks(g, n);
-
-        private static int Groups(int n) => (n + LaneImages - 1) / LaneImages;
-
-        /// <summary>Tile chunks per lane group: about <see cref="LaneTargetColumns"/> columns each, a multiple of the workers where the tiles allow.</summary>
-        private int Chunks(in ConvGeometry g, int n)
-        {
-            int tiles = Tiles(g.OutW, 2) * Tiles(g.OutH, 2), groups = Groups(n);
-            int chunks = Math.Max(1, (tiles * LaneImages + LaneTargetColumns - 1) / LaneTargetColumns);
-            while (groups * chunks % owner.Threads != 0 && chunks < tiles) chunks++;
-            return Math.Min(chunks, tiles);
-        }
+        public int Items(in ConvGeometry g, int n) => _lanes.Items(g, n);
 
         /// <summary>
         /// y = conv(x, w) + b (then ReLU, or added into y), y's images yStride floats apart; with transposed, w holds the
@@ -121,114 +106,9 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed, bool accumulate, long yStride)
         {
-            _g = g;
-            _n = n;
-            _b = b;
-            _y = y;
-            _relu = relu;
-            _accumulate = accumulate;
-            _yStride = yStride;
-            _tilesW = Tiles(g.OutW, 2);
-            int tilesH = Tiles(g.OutH, 2);
-            _tiles = _tilesW * tilesH;
-            _wp = 2 * _tilesW + 4;
-            _planeFloats = (long)(2 * tilesH + 4) * _wp * LaneImages;
-            _chunks = Chunks(g, n);
-            _u = owner._shared.Ensure(36L * g.OutC * g.InC);
-            _filters.Run(g, w, _u, transposed);
-            _xt = owner._lanes.Ensure(Groups(n) * g.InC * _planeFloats);
-            _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, x, _xt, 2 * tilesH + 4, _wp, 2);
-            owner._pool.Run(this, Groups(n) * _chunks, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
-        }
-
-        public void Execute(int index, int worker)
-        {
-            var g = _g;
-            var s = owner.Scratch(worker);
-            int group = index / _chunks;
-            var (t0, tc) = Range(_tiles, _chunks, index % _chunks);
-            int cols = tc * LaneImages, nr = owner.NR, padded = Gemm.RoundUp(cols, nr);
-            long panelFloats = (long)g.InC * padded + 16, xiStride = (long)g.OutC * cols + 16;
-            float* v = s.Pack.Ensure(36 * panelFloats);
-            float* m = s.Tmp.Ensure(36 * xiStride);
-            float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            TransformLaneInput(g.InC, _xt + (long)group * g.InC * _planeFloats, _planeFloats, _wp, _tilesW, t0, tc, v, nr, (long)g.InC * nr, nr, panelFloats, step: 2);
-            for (int ic = 0; ic < g.InC; ic++)
-            {
-                for (int j = cols; j < padded; j += LaneImages)
-                {
-                    float* o = v + (long)(j / nr) * g.InC * nr + (long)ic * nr + j % nr;
-                    for (int xi = 0; xi < 36; xi++) Vector512<float>.Zero.Store(o + xi * panelFloats);
-                }
-            }
-            for (int xi = 0; xi < 36; xi++)
-            {
-                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + xi * xiStride, cols, false, gemm);
-            }
-            TransformOutput(g, group, t0, tc, m, xiStride);
-        }
-
-        /// <summary>
-        /// y = Aᵀ M A + bias (then ReLU) per output channel and tile for the group's sixteen images: the four output
-        /// vectors of a tile are held, then stored image by image (the part inside the map).
-        /// </summary>
-        [SkipLocalsInit]
-        private void TransformOutput(in ConvGeometry g, int group, int t0, int tc, float* m, long xiStride)
-        {
-            int outHw = g.OutH * g.OutW, ow = g.OutW, cols = tc * LaneImages, tilesW = _tilesW;
-            int img0 = group * LaneImages, images = Math.Min(LaneImages, _n - img0);
-            long yStride = _yStride;
-            bool relu = _relu, accumulate = _accumulate;
-            var rows = stackalloc Vector512<float>[12];
-            var ys = stackalloc Vector512<float>[4];
-            float* e = (float*)ys;
-            for (int oc = 0; oc < g.OutC; oc++)
-            {
-                var bias = Vector512.Create(_b == null ? 0f : _b[oc]);
-                float* yc = _y + img0 * yStride + (long)oc * outHw;
-                for (int q = 0; q < tc; q++)
-                {
-                    float* src = m + (long)oc * cols + q * LaneImages;
-                    for (int i = 0; i < 6; i++)
-                    {
-                        float* at = src + 6 * i * xiStride;
-                        OutputRow2(Vector512.Load(at), Vector512.Load(at + xiStride), Vector512.Load(at + 2 * xiStride), Vector512.Load(at + 3 * xiStride),
-                            Vector512.Load(at + 4 * xiStride), Vector512.Load(at + 5 * xiStride), out rows[2 * i], out rows[2 * i + 1]);
-                    }
-                    for (int c = 0; c < 2; c++)
-                    {
-                        OutputRow2(rows[c], rows[2 + c], rows[4 + c], rows[6 + c], rows[8 + c], rows[10 + c], out var r0, out var r1);
-                        r0 += bias; r1 += bias;
-                        if (relu)
-                        {
-                            r0 = Vector512.Max(r0, Vector512<float>.Zero);
-                            r1 = Vector512.Max(r1, Vector512<float>.Zero);
-                        }
-                        ys[c] = r0; ys[2 + c] = r1;
-                    }
-                    int t = t0 + q, oy = 2 * (t / tilesW), ox = 2 * (t % tilesW);
-                    bool right = ox + 1 < g.OutW, below = oy + 1 < g.OutH;
-                    for (int l = 0; l < images; l++)
-                    {
-                        float* o = yc + l * yStride + (long)oy * ow + ox;
-                        float y00 = e[l], y01 = e[16 + l], y10 = e[32 + l], y11 = e[48 + l];
-                        if (accumulate)
-                        {
-                            y00 += o[0];
-                            if (right) y01 += o[1];
-                            if (below) y10 += o[ow];
-                            if (right && below) y11 += o[ow + 1];
-                        }
-                        o[0] = y00;
-                        if (right) o[1] = y01;
-                        if (below)
-                        {
-                            o[ow] = y10;
-                            if (right) o[ow + 1] = y11;
-                        }
-                    }
-                }
-            }
+            float* u = owner._shared.Ensure(36L * g.OutC * g.InC);
+            _filters.Run(g, w, u, transposed);
+            _lanes.Run(g, n, x, u, b, y, relu, accumulate, yStride);
         }
     }
 
