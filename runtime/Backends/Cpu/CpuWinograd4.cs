@@ -173,6 +173,35 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
+    /// y = Aᵀ M A + bias (then ReLU) for sixteen columns whose 36 products M[ξ] lie xiStride apart from src (the lanes
+    /// that <paramref name="live"/> selects loaded, the rest zero): each of the six rows of M (ξ = 6i … 6i + 5) through
+    /// Aᵀ into <paramref name="rows"/>, then each column c of those; output (r, c) of the 4×4 block to ys[4r + c].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void OutputBlock4(float* src, long xiStride, Vector512<float> live, Vector512<float> bias, bool relu, Vector512<float>* rows, Vector512<float>* ys)
+    {
+        for (int i = 0; i < 6; i++)
+        {
+            float* at = src + 6 * i * xiStride;
+            Vector512<float> M(int k) => Avx512F.MaskLoad(at + k * xiStride, live, Vector512<float>.Zero);
+            OutputRow4(M(0), M(1), M(2), M(3), M(4), M(5), out rows[4 * i], out rows[4 * i + 1], out rows[4 * i + 2], out rows[4 * i + 3]);
+        }
+        for (int c = 0; c < 4; c++)
+        {
+            OutputRow4(rows[c], rows[4 + c], rows[8 + c], rows[12 + c], rows[16 + c], rows[20 + c], out var r0, out var r1, out var r2, out var r3);
+            r0 += bias; r1 += bias; r2 += bias; r3 += bias;
+            if (relu)
+            {
+                r0 = Vector512.Max(r0, Vector512<float>.Zero);
+                r1 = Vector512.Max(r1, Vector512<float>.Zero);
+                r2 = Vector512.Max(r2, Vector512<float>.Zero);
+                r3 = Vector512.Max(r3, Vector512<float>.Zero);
+            }
+            ys[c] = r0; ys[4 + c] = r1; ys[8 + c] = r2; ys[12 + c] = r3;
+        }
+    }
+
+    /// <summary>
     /// U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the filters g = w[oc, ic] of pairs [p0, p1), sixteen pairs at a time (the last
     /// sixteen under a mask), each tap a gather across the pairs' filters.
     /// </summary>
@@ -300,26 +329,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int count = Math.Min(16, cols - j);
                     var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
-                    // Aᵀ M: each of the six rows of M (ξ = 6i … 6i + 5), then each column c of those.
-                    for (int i = 0; i < 6; i++)
-                    {
-                        float* at = src + 6 * i * xiStride;
-                        Vector512<float> M(int k) => Avx512F.MaskLoad(at + k * xiStride, live, Vector512<float>.Zero);
-                        OutputRow4(M(0), M(1), M(2), M(3), M(4), M(5), out rows[4 * i], out rows[4 * i + 1], out rows[4 * i + 2], out rows[4 * i + 3]);
-                    }
-                    for (int c = 0; c < 4; c++)
-                    {
-                        OutputRow4(rows[c], rows[4 + c], rows[8 + c], rows[12 + c], rows[16 + c], rows[20 + c], out var r0, out var r1, out var r2, out var r3);
-                        r0 += bias; r1 += bias; r2 += bias; r3 += bias;
-                        if (_relu)
-                        {
-                            r0 = Vector512.Max(r0, Vector512<float>.Zero);
-                            r1 = Vector512.Max(r1, Vector512<float>.Zero);
-                            r2 = Vector512.Max(r2, Vector512<float>.Zero);
-                            r3 = Vector512.Max(r3, Vector512<float>.Zero);
-                        }
-                        ys[c] = r0; ys[4 + c] = r1; ys[8 + c] = r2; ys[12 + c] = r3;
-                    }
+                    OutputBlock4(src, xiStride, live, bias, _relu, rows, ys);
                     int* place = output + j;
                     for (int l = 0; l < count; l++)
                     {

@@ -276,27 +276,8 @@ public sealed unsafe partial class CpuBackend
                     int count = Math.Min(OutputTiles, tc - q0);
                     for (int q = 0; q < count; q++)
                     {
-                        float* src = m + (long)oc * cols + (q0 + q) * LaneImages;
-                        for (int i = 0; i < 6; i++)
-                        {
-                            float* at = src + 6 * i * xiStride;
-                            OutputRow4(Vector512.Load(at), Vector512.Load(at + xiStride), Vector512.Load(at + 2 * xiStride), Vector512.Load(at + 3 * xiStride),
-                                Vector512.Load(at + 4 * xiStride), Vector512.Load(at + 5 * xiStride), out rows[4 * i], out rows[4 * i + 1], out rows[4 * i + 2], out rows[4 * i + 3]);
-                        }
                         var block = ys + 16 * q;
-                        for (int c = 0; c < 4; c++)
-                        {
-                            OutputRow4(rows[c], rows[4 + c], rows[8 + c], rows[12 + c], rows[16 + c], rows[20 + c], out var r0, out var r1, out var r2, out var r3);
-                            r0 += bias; r1 += bias; r2 += bias; r3 += bias;
-                            if (relu)
-                            {
-                                r0 = Vector512.Max(r0, Vector512<float>.Zero);
-                                r1 = Vector512.Max(r1, Vector512<float>.Zero);
-                                r2 = Vector512.Max(r2, Vector512<float>.Zero);
-                                r3 = Vector512.Max(r3, Vector512<float>.Zero);
-                            }
-                            block[c] = r0; block[4 + c] = r1; block[8 + c] = r2; block[12 + c] = r3;
-                        }
+                        OutputBlock4(m + (long)oc * cols + (q0 + q) * LaneImages, xiStride, Vector512<float>.AllBitsSet, bias, relu, rows, block);
                         Transpose16x16(block);
                     }
                     for (int l = 0; l < images; l++)
