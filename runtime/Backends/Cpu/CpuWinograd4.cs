@@ -108,6 +108,26 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
+    /// Bᵀ (d B) from the row results rows[6r + k] = (d B)[r, k]: each column k through <see cref="InputRow4"/>, position
+    /// ξ = 6i + k stored at o + ξ·xiStride.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void InputColumns4(Vector512<float>* rows, float* o, long xiStride)
+    {
+        for (int k = 0; k < 6; k++)
+        {
+            InputRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], rows[24 + k], rows[30 + k],
+                out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
+            v0.Store(o + k * xiStride);
+            v1.Store(o + (6 + k) * xiStride);
+            v2.Store(o + (12 + k) * xiStride);
+            v3.Store(o + (18 + k) * xiStride);
+            v4.Store(o + (24 + k) * xiStride);
+            v5.Store(o + (30 + k) * xiStride);
+        }
+    }
+
+    /// <summary>
     /// V[ξ][ic, j] = (Bᵀ d B)[ξ] (ξ = 6i + k) for the 6×6 patches of columns [0, padded), sixteen at a time, each
     /// element a masked gather through the plan of <see cref="PlanGather4"/>. Column j of channel ic goes to
     /// v + (j / block)·blockStride + ic·icStride + j % block, position ξ ξ·xiStride further. x points at channel 0 of
@@ -139,17 +159,7 @@ public sealed unsafe partial class CpuBackend
                 }
                 // Bᵀ (d B): each column k of the row results.
                 float* o = v + (long)(j / block) * blockStride + ic * icStride + j % block;
-                for (int k = 0; k < 6; k++)
-                {
-                    InputRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], rows[24 + k], rows[30 + k],
-                        out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-                    v0.Store(o + k * xiStride);
-                    v1.Store(o + (6 + k) * xiStride);
-                    v2.Store(o + (12 + k) * xiStride);
-                    v3.Store(o + (18 + k) * xiStride);
-                    v4.Store(o + (24 + k) * xiStride);
-                    v5.Store(o + (30 + k) * xiStride);
-                }
+                InputColumns4(rows, o, xiStride);
             }
         }
     }

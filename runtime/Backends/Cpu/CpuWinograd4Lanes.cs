@@ -89,17 +89,7 @@ public sealed unsafe partial class CpuBackend
                 }
                 int j = q * LaneImages;
                 float* o = v + (long)(j / block) * blockStride + c * icStride + j % block;
-                for (int k = 0; k < 6; k++)
-                {
-                    InputRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], rows[24 + k], rows[30 + k],
-                        out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-                    v0.Store(o + k * xiStride);
-                    v1.Store(o + (6 + k) * xiStride);
-                    v2.Store(o + (12 + k) * xiStride);
-                    v3.Store(o + (18 + k) * xiStride);
-                    v4.Store(o + (24 + k) * xiStride);
-                    v5.Store(o + (30 + k) * xiStride);
-                }
+                InputColumns4(rows, o, xiStride);
             }
         }
     }
