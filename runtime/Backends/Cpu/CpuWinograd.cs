@@ -708,33 +708,36 @@ public sealed unsafe partial class CpuBackend
             }
         }
     }
-    /// <summary>The filter transform of <see cref="WinogradForwardWork"/>, its filter pairs split across workers.</summary>
+    /// <summary>
+    /// The filter transform of the Winograd convolutions, its filter pairs split across workers: to 4×4 (F(2×2, 3×3)) or
+    /// to 6×6 (F(4×4, 3×3) and F(2×2, 5×5)).
+    /// </summary>
     private sealed class WinogradFilterWork(CpuBackend owner) : IParallelWork
     {
         private ConvGeometry _g;
         private float* _w, _u;
-        private bool _transposed, _f4;
+        private bool _transposed, _sixBySix;
         private int _items;
 
-        public void Run(in ConvGeometry g, float* w, float* u, bool transposed, bool f4)
+        public void Run(in ConvGeometry g, float* w, float* u, bool transposed, bool sixBySix)
         {
             _g = g;
             _w = w;
             _u = u;
             _transposed = transposed;
-            _f4 = f4;
+            _sixBySix = sixBySix;
             int pairs = g.OutC * g.InC;
             _items = Math.Min(owner.Threads, Math.Max(1, pairs / 1024));
-            owner._pool.Run(this, _items, pairs * 25 * NanosecondsPerFloat);
+            owner._pool.Run(this, _items, pairs * 3 * g.KernelH * g.KernelW * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)
         {
             var (p0, count) = Range(_g.OutC * _g.InC, _items, index);
             long start = p0, end = p0 + count;
-            if (_f4)
+            if (_sixBySix)
             {
-                TransformFilters4(_g, _w, _u, _transposed, start, end);
+                TransformFilters6x6(_g, _w, _u, _transposed, start, end);
                 return;
             }
             if (Im2Col.Wide(owner.Simd) && Avx2.IsSupported) start = TransformFiltersVector(_g, _w, _u, _transposed, start, end);

@@ -212,39 +212,52 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the filters g = w[oc, ic] of pairs [p0, p1), sixteen pairs at a time (the last
-    /// sixteen under a mask), each tap a gather across the pairs' filters.
+    /// U[ξ][oc, ic] = (G g Gᵀ)[ξ], 6×6, for the 3×3 (F(4×4, 3×3)) or 5×5 (F(2×2, 5×5)) filters g = w[oc, ic] of pairs
+    /// [p0, p1), sixteen pairs at a time (the last sixteen under a mask), each tap a gather across the pairs' filters.
     /// </summary>
-    internal static void TransformFilters4(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
+    [SkipLocalsInit]
+    internal static void TransformFilters6x6(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
     {
+        int k = g.KernelH, taps = k * k;
         long pairs = (long)g.OutC * g.InC;
         int* offsets = stackalloc int[16];
-        var gg = stackalloc Vector512<float>[18];
+        var f = stackalloc Vector512<float>[25];
+        var gg = stackalloc Vector512<float>[30];
+        var row = stackalloc Vector512<float>[6];
         for (long p = p0; p < p1; p += 16)
         {
             int count = (int)Math.Min(16, p1 - p);
             var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count));
             float* baseTap = FilterTapOffsets(g, w, transposed, p, count, offsets);
             var index = Vector512.Load(offsets);
-            Vector512<float> F(int t) => Gather(baseTap + (transposed ? 8 - t : t), index, live);
-            // G g: 6 × 3, kernel column by kernel column.
-            for (int c = 0; c < 3; c++)
-            {
-                FilterRow4(F(c), F(3 + c), F(6 + c), out gg[c], out gg[3 + c], out gg[6 + c], out gg[9 + c], out gg[12 + c], out gg[15 + c]);
-            }
+            for (int t = 0; t < taps; t++) f[t] = Gather(baseTap + (transposed ? taps - 1 - t : t), index, live);
+            // G g: 6 × k, kernel column by kernel column, into gg[k·i + c].
+            for (int c = 0; c < k; c++) FilterRow(k, f + c, k, gg + c, k);
             // (G g) Gᵀ: 6 × 6, row i from row i of G g.
             float* o = u + p;
             var mask = live.AsSingle();
             for (int i = 0; i < 6; i++)
             {
-                FilterRow4(gg[3 * i], gg[3 * i + 1], gg[3 * i + 2], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-                Avx512F.MaskStore(o + (6 * i) * pairs, mask, u0);
-                Avx512F.MaskStore(o + (6 * i + 1) * pairs, mask, u1);
-                Avx512F.MaskStore(o + (6 * i + 2) * pairs, mask, u2);
-                Avx512F.MaskStore(o + (6 * i + 3) * pairs, mask, u3);
-                Avx512F.MaskStore(o + (6 * i + 4) * pairs, mask, u4);
-                Avx512F.MaskStore(o + (6 * i + 5) * pairs, mask, u5);
+                FilterRow(k, gg + k * i, 1, row, 1);
+                for (int j = 0; j < 6; j++) Avx512F.MaskStore(o + (6 * i + j) * pairs, mask, row[j]);
             }
+        }
+    }
+
+    /// <summary>
+    /// (G f)ᵢ, i = 0 … 5, of the k (3 or 5) vectors f[0], f[stride], …, into o[0], o[outStride], …: G of F(4×4, 3×3)
+    /// (<see cref="FilterRow4"/>) or of F(2×2, 5×5) (<see cref="FilterRow5"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterRow(int k, Vector512<float>* f, int stride, Vector512<float>* o, int outStride)
+    {
+        if (k == 3)
+        {
+            FilterRow4(f[0], f[stride], f[2 * stride], out o[0], out o[outStride], out o[2 * outStride], out o[3 * outStride], out o[4 * outStride], out o[5 * outStride]);
+        }
+        else
+        {
+            FilterRow5(f[0], f[stride], f[2 * stride], f[3 * stride], f[4 * stride], out o[0], out o[outStride], out o[2 * outStride], out o[3 * outStride], out o[4 * outStride], out o[5 * outStride]);
         }
     }
 

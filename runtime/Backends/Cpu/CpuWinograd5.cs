@@ -48,41 +48,6 @@ public sealed unsafe partial class CpuBackend
         o5 = f4;
     }
 
-    /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the 5×5 filters of pairs [p0, p1), sixteen pairs at a time (the last under a mask).</summary>
-    [SkipLocalsInit]
-    internal static void TransformFilters5(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
-    {
-        long pairs = (long)g.OutC * g.InC;
-        int* offsets = stackalloc int[16];
-        var gg = stackalloc Vector512<float>[30];
-        for (long p = p0; p < p1; p += 16)
-        {
-            int count = (int)Math.Min(16, p1 - p);
-            var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count));
-            float* baseTap = FilterTapOffsets(g, w, transposed, p, count, offsets);
-            var index = Vector512.Load(offsets);
-            Vector512<float> F(int t) => Gather(baseTap + (transposed ? 24 - t : t), index, live);
-            // G g: 6 × 5, kernel column by kernel column.
-            for (int c = 0; c < 5; c++)
-            {
-                FilterRow5(F(c), F(5 + c), F(10 + c), F(15 + c), F(20 + c), out gg[c], out gg[5 + c], out gg[10 + c], out gg[15 + c], out gg[20 + c], out gg[25 + c]);
-            }
-            // (G g) Gᵀ: 6 × 6, row i from row i of G g.
-            float* o = u + p;
-            var mask = live.AsSingle();
-            for (int i = 0; i < 6; i++)
-            {
-                FilterRow5(gg[5 * i], gg[5 * i + 1], gg[5 * i + 2], gg[5 * i + 3], gg[5 * i + 4], out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
-                Avx512F.MaskStore(o + (6 * i) * pairs, mask, u0);
-                Avx512F.MaskStore(o + (6 * i + 1) * pairs, mask, u1);
-                Avx512F.MaskStore(o + (6 * i + 2) * pairs, mask, u2);
-                Avx512F.MaskStore(o + (6 * i + 3) * pairs, mask, u3);
-                Avx512F.MaskStore(o + (6 * i + 4) * pairs, mask, u4);
-                Avx512F.MaskStore(o + (6 * i + 5) * pairs, mask, u5);
-            }
-        }
-    }
-
     /// <summary>(Aᵀ m)ᵢ for i = 0, 1 of six vectors m: m0 + m1 + m2 + m3 + m4, m1 − m2 + 2(m3 − m4) + m5.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OutputRow2(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5,
@@ -96,7 +61,7 @@ public sealed unsafe partial class CpuBackend
     private sealed class Winograd5Work(CpuBackend owner)
     {
         private readonly WinogradLanesWork _lanes = new(owner);
-        private readonly Filters5Work _filters = new(owner);
+        private readonly WinogradFilterWork _filters = new(owner);
 
         public int Items(in ConvGeometry g, int n) => _lanes.Items(g, n);
 
@@ -107,34 +72,8 @@ public sealed unsafe partial class CpuBackend
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed, bool accumulate, long yStride)
         {
             float* u = owner._shared.Ensure(36L * g.OutC * g.InC);
-            _filters.Run(g, w, u, transposed);
+            _filters.Run(g, w, u, transposed, sixBySix: true);
             _lanes.Run(g, n, x, u, b, y, relu, accumulate, yStride);
-        }
-    }
-
-    /// <summary>The filter transform of <see cref="Winograd5Work"/>, its filter pairs split across workers.</summary>
-    private sealed class Filters5Work(CpuBackend owner) : IParallelWork
-    {
-        private ConvGeometry _g;
-        private float* _w, _u;
-        private bool _transposed;
-        private int _items;
-
-        public void Run(in ConvGeometry g, float* w, float* u, bool transposed)
-        {
-            _g = g;
-            _w = w;
-            _u = u;
-            _transposed = transposed;
-            int pairs = g.OutC * g.InC;
-            _items = Math.Min(owner.Threads, Math.Max(1, pairs / 512));
-            owner._pool.Run(this, _items, pairs * 60 * NanosecondsPerFloat);
-        }
-
-        public void Execute(int index, int worker)
-        {
-            var (p0, count) = Range(_g.OutC * _g.InC, _items, index);
-            TransformFilters5(_g, _w, _u, _transposed, p0, p0 + count);
         }
     }
 }

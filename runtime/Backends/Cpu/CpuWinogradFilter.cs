@@ -417,6 +417,14 @@ public sealed unsafe partial class CpuBackend
         o[4 * stride] = Vector512.FusedMultiplyAdd(Vector512.Create(2f / 3), sum34, -sum12 * sixth) + m5;
     }
 
+    /// <summary>(Gᵀ m)ⱼ, j &lt; k, into o[0 … k − 1]: G of F(4×4, 3×3) (k = 3, <see cref="FilterColumn4"/>) or F(2×2, 5×5) (k = 5).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterColumn(int k, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4, Vector512<float> m5, Vector512<float>* o)
+    {
+        if (k == 3) FilterColumn4(m0, m1, m2, m3, m4, m5, out o[0], out o[1], out o[2]);
+        else FilterColumn5(m0, m1, m2, m3, m4, m5, o, 1);
+    }
+
     private sealed partial class ConvBackwardFilterWork
     {
         /// <summary>
@@ -501,16 +509,16 @@ public sealed unsafe partial class CpuBackend
                 }
             }
             if (assign) new Span<float>(m, 36 * inC * outC).Clear();
-            if (_five) FilterOutput5(m, inC, outC, acc);
-            else FilterOutput4(m, inC, outC, acc);
+            FilterOutput6x6(m, inC, outC, g.KernelH, acc);
         }
 
         /// <summary>
-        /// dW[oc, ic] = Gᵀ M[·] G for F(2×2, 5×5) (G of <see cref="FilterRow5"/>), pair (ic, oc) of M[ξ] at
-        /// ξ·InC·OutC + ic·OutC + oc, into acc as [tap][OutC] (tap = ic·25 + ky·5 + kx), sixteen output channels at a time.
+        /// dW[oc, ic] = Gᵀ M[·] G for k×k filters (k = 3: F(4×4, 3×3); k = 5: F(2×2, 5×5)), pair (ic, oc) of M[ξ] at
+        /// ξ·InC·OutC + ic·OutC + oc, into acc as [tap][OutC] (tap = ic·k² + ky·k + kx), sixteen output channels at a
+        /// time (the last sixteen under a mask).
         /// </summary>
         [SkipLocalsInit]
-        private static void FilterOutput5(float* m, int inC, int outC, float* acc)
+        private static void FilterOutput6x6(float* m, int inC, int outC, int k, float* acc)
         {
             long plane = (long)inC * outC;
             var q = stackalloc Vector512<float>[30];
@@ -523,46 +531,14 @@ public sealed unsafe partial class CpuBackend
                     bool full = oc + 16 <= outC;
                     float* at = m + (long)ic * outC + oc;
                     Vector512<float> M(int xi) => full ? Vector512.Load(at + xi * plane) : Avx512F.MaskLoad(at + xi * plane, mask, Vector512<float>.Zero);
-                    // Gᵀ along the rows i of M (ξ = 6i + k), column by column k: q[5k + ky].
-                    for (int k = 0; k < 6; k++) FilterColumn5(M(k), M(6 + k), M(12 + k), M(18 + k), M(24 + k), M(30 + k), q + 5 * k, 1);
-                    // Then along k: taps kx of row ky.
-                    for (int ky = 0; ky < 5; ky++)
+                    // Gᵀ along the rows i of M (ξ = 6i + j), column by column j: q[k·j + ky].
+                    for (int j = 0; j < 6; j++) FilterColumn(k, M(j), M(6 + j), M(12 + j), M(18 + j), M(24 + j), M(30 + j), q + k * j);
+                    // Then along j: taps kx of row ky.
+                    for (int ky = 0; ky < k; ky++)
                     {
-                        FilterColumn5(q[ky], q[5 + ky], q[10 + ky], q[15 + ky], q[20 + ky], q[25 + ky], w, 1);
-                        float* o = acc + ((long)ic * 25 + 5 * ky) * outC + oc;
-                        for (int kx = 0; kx < 5; kx++) Put(o + (long)kx * outC, w[kx], mask, full);
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// dW[oc, ic] = Gᵀ M[·] G for F(4×4, 3×3), pair (ic, oc) of M[ξ] at ξ·InC·OutC + ic·OutC + oc, into acc as
-        /// [tap][OutC] (tap = ic·9 + ky·3 + kx), sixteen output channels at a time (the last sixteen under a mask).
-        /// </summary>
-        [SkipLocalsInit]
-        private static void FilterOutput4(float* m, int inC, int outC, float* acc)
-        {
-            long plane = (long)inC * outC;
-            var q = stackalloc Vector512<float>[18];
-            for (int ic = 0; ic < inC; ic++)
-            {
-                for (int oc = 0; oc < outC; oc += 16)
-                {
-                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(outC - oc)).AsSingle();
-                    bool full = oc + 16 <= outC;
-                    float* at = m + (long)ic * outC + oc;
-                    Vector512<float> M(int xi) => full ? Vector512.Load(at + xi * plane) : Avx512F.MaskLoad(at + xi * plane, mask, Vector512<float>.Zero);
-                    // Gᵀ along the rows i of M (ξ = 6i + k), column by column k: q[3k + ky].
-                    for (int k = 0; k < 6; k++) FilterColumn4(M(k), M(6 + k), M(12 + k), M(18 + k), M(24 + k), M(30 + k), out q[3 * k], out q[3 * k + 1], out q[3 * k + 2]);
-                    // Then along k: taps kx of row ky.
-                    for (int ky = 0; ky < 3; ky++)
-                    {
-                        FilterColumn4(q[ky], q[3 + ky], q[6 + ky], q[9 + ky], q[12 + ky], q[15 + ky], out var w0, out var w1, out var w2);
-                        float* o = acc + ((long)ic * 9 + 3 * ky) * outC + oc;
-                        Put(o, w0, mask, full);
-                        Put(o + outC, w1, mask, full);
-                        Put(o + 2L * outC, w2, mask, full);
+                        FilterColumn(k, q[ky], q[k + ky], q[2 * k + ky], q[3 * k + ky], q[4 * k + ky], q[5 * k + ky], w);
+                        float* o = acc + ((long)ic * k * k + k * ky) * outC + oc;
+                        for (int kx = 0; kx < k; kx++) Put(o + (long)kx * outC, w[kx], mask, full);
                     }
                 }
             }
