@@ -65,6 +65,14 @@ public sealed unsafe partial class CpuBackend
     internal const int WinogradMinSize = 4;
 
     /// <summary>
+    /// Floats between the planes U[ξ] of transformed filters: the OutC × InC pairs and one cache line more, so that the
+    /// planes do not all start at the same offset within a 4 KiB page. With a plane a multiple of 4 KiB (64×192,
+    /// 96×128, 128×256 pairs), the transform's 16 or 36 stores per sixteen pairs all fell into one L1 set: 10 ns a
+    /// pair rather than 7 for 64×192 3×3 filters from warm caches.
+    /// </summary>
+    internal static long FilterPlane(in ConvGeometry g) => (long)g.OutC * g.InC + 16;
+
+    /// <summary>
     /// Most tiles per tile row for the forward and data passes to take <see cref="TransformInputGathered"/>. `bench
     /// conv`, 2 threads, forward and data GFLOP/s, gathered vs runs: 6×6×144→288 314 / 286 vs 290 / 265,
     /// 6×6×128→256 299 / 284 vs 242 / 245, and in NN4's inference profile its four 6×6 layers 181–196 vs 169–185;
@@ -223,7 +231,7 @@ public sealed unsafe partial class CpuBackend
             int tile = _f4 ? 4 : 2;
             _tilesW = Tiles(g.OutW, tile);
             _tiles = _tilesW * Tiles(g.OutH, tile);
-            _u = owner._shared.Ensure((_f4 ? 36L : 16L) * g.OutC * g.InC);
+            _u = owner._shared.Ensure((_f4 ? 36L : 16L) * FilterPlane(g));
             _filters.Run(g, w, _u, transposed, _f4);
             if (lanes) _lanes.Run(g, n, x, _u, b, y, relu, accumulate, _yStride);
             else owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
@@ -262,7 +270,7 @@ public sealed unsafe partial class CpuBackend
         /// <summary>U[ξ][oc, ic] = (G g Gᵀ)[ξ] for the filters g = w[oc, ic] of pairs [p0, p1).</summary>
         internal static void TransformFilters(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
         {
-            long pairs = (long)g.OutC * g.InC;
+            long plane = FilterPlane(g);
             float* gg = stackalloc float[12];
             float* flipped = stackalloc float[9];
             for (long p = p0; p < p1; p++)
@@ -289,10 +297,10 @@ public sealed unsafe partial class CpuBackend
                 for (int r = 0; r < 4; r++)
                 {
                     float a = gg[3 * r], bb = gg[3 * r + 1], c = gg[3 * r + 2];
-                    u[(4 * r + 0) * pairs + p] = a;
-                    u[(4 * r + 1) * pairs + p] = 0.5f * (a + bb + c);
-                    u[(4 * r + 2) * pairs + p] = 0.5f * (a - bb + c);
-                    u[(4 * r + 3) * pairs + p] = c;
+                    u[(4 * r + 0) * plane + p] = a;
+                    u[(4 * r + 1) * plane + p] = 0.5f * (a + bb + c);
+                    u[(4 * r + 2) * plane + p] = 0.5f * (a - bb + c);
+                    u[(4 * r + 3) * plane + p] = c;
                 }
             }
         }
@@ -327,7 +335,7 @@ public sealed unsafe partial class CpuBackend
             else TransformInput(g, img0, tCount, t0, cols, v, panelFloats, nr);
             for (int xi = 0; xi < 16; xi++)
             {
-                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + (long)xi * g.OutC * cols, cols, false, gemm);
+                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + xi * FilterPlane(g), g.InC, v + xi * panelFloats, m + (long)xi * g.OutC * cols, cols, false, gemm);
             }
             if (gathered) TransformOutputGathered(g, img0, cols, m, plan);
             else if (wide) TransformOutputVector(g, img0, imgCount, tCount, t0, cols, m);
@@ -728,7 +736,9 @@ public sealed unsafe partial class CpuBackend
             _sixBySix = sixBySix;
             int pairs = g.OutC * g.InC;
             _items = Math.Min(owner.Threads, Math.Max(1, pairs / 1024));
-            owner._pool.Run(this, _items, pairs * 3 * g.KernelH * g.KernelW * NanosecondsPerFloat);
+            // Per pair, its taps read and its 16 or 36 transformed values written, at twice a float's cost: the weights
+            // come from memory and the planes are written cold (2048 5×5 pairs took 190 µs a call in NN4 as one worker).
+            owner._pool.Run(this, _items, 2.0 * pairs * (g.KernelH * g.KernelW + (sixBySix ? 36 : 16)) * NanosecondsPerFloat);
         }
 
         public void Execute(int index, int worker)
@@ -750,7 +760,7 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         private static long TransformFiltersVector(in ConvGeometry g, float* w, float* u, bool transposed, long p0, long p1)
         {
-            long pairs = (long)g.OutC * g.InC;
+            long plane = FilterPlane(g);
             int* offsets = stackalloc int[16];
             var half = Vector512.Create(0.5f);
             long p = p0;
@@ -758,6 +768,7 @@ public sealed unsafe partial class CpuBackend
             {
                 // Lane l holds pair p + l's filter, tap t at base + offsets[l] + t (rotated by 180° when transposed).
                 float* baseTap = FilterTapOffsets(g, w, transposed, p, 16, offsets);
+                PrefetchFilterPairs(g, w, u, p, p1, 9, 16, plane, transposed);
                 var lo = Vector256.Load(offsets);
                 var hi = Vector256.Load(offsets + 8);
                 Vector512<float> F(int t)
@@ -773,21 +784,21 @@ public sealed unsafe partial class CpuBackend
                 var g20 = half * (f00 - f10 + f20); var g21 = half * (f01 - f11 + f21); var g22 = half * (f02 - f12 + f22);
                 // (G g) Gᵀ: 4 × 4, row r from (a, b, c) = row r of G g.
                 float* o = u + p;
-                Row(o, pairs, 0, f00, f01, f02, half);
-                Row(o, pairs, 1, g10, g11, g12, half);
-                Row(o, pairs, 2, g20, g21, g22, half);
-                Row(o, pairs, 3, f20, f21, f22, half);
+                Row(o, plane, 0, f00, f01, f02, half);
+                Row(o, plane, 1, g10, g11, g12, half);
+                Row(o, plane, 2, g20, g21, g22, half);
+                Row(o, plane, 3, f20, f21, f22, half);
             }
             return p;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Row(float* o, long pairs, int r, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> half)
+        private static void Row(float* o, long plane, int r, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> half)
         {
-            a.Store(o + 4 * r * pairs);
-            (half * (a + b + c)).Store(o + (4 * r + 1) * pairs);
-            (half * (a - b + c)).Store(o + (4 * r + 2) * pairs);
-            c.Store(o + (4 * r + 3) * pairs);
+            a.Store(o + 4 * r * plane);
+            (half * (a + b + c)).Store(o + (4 * r + 1) * plane);
+            (half * (a - b + c)).Store(o + (4 * r + 2) * plane);
+            c.Store(o + (4 * r + 3) * plane);
         }
     }
 }

@@ -170,7 +170,7 @@ public sealed unsafe partial class CpuBackend
             }
             for (int xi = 0; xi < 36; xi++)
             {
-                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + (long)xi * g.OutC * g.InC, g.InC, v + xi * panelFloats, m + xi * xiStride, cols, false, gemm);
+                Gemm.Multiply(owner.Simd, g.OutC, cols, g.InC, _u + xi * FilterPlane(g), g.InC, v + xi * panelFloats, m + xi * xiStride, cols, false, gemm);
             }
             if (_step == 2) TransformOutput2(g, group, t0, tc, m, xiStride);
             else TransformOutput(g, group, t0, tc, m, xiStride);
@@ -327,7 +327,9 @@ public sealed unsafe partial class CpuBackend
             _wp = wp;
             _pad = pad;
             int groups = (n + LaneImages - 1) / LaneImages;
-            owner._pool.Run(this, groups * channels, (double)groups * LaneImages * channels * hp * wp * NanosecondsPerFloat);
+            // Four times a float's cost: rows of a few floats, read by masked loads from a batch that is not in cache
+            // (as one worker, the small maps' planes took 80 µs a call in NN4, twice their estimate).
+            owner._pool.Run(this, groups * channels, 4.0 * groups * LaneImages * channels * hp * wp * NanosecondsPerFloat);
         }
 
         [SkipLocalsInit]

@@ -71,7 +71,7 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed, bool accumulate, long yStride)
         {
-            float* u = owner._shared.Ensure(36L * g.OutC * g.InC);
+            float* u = owner._shared.Ensure(36L * FilterPlane(g));
             _filters.Run(g, w, u, transposed, sixBySix: true);
             _lanes.Run(g, n, x, u, b, y, relu, accumulate, yStride);
         }

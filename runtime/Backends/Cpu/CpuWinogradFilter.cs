@@ -33,10 +33,12 @@ public sealed unsafe partial class CpuBackend
             int chunk = gathered ? Gemm.RoundUp(imagesPerChunk * tiles, nr) : rowsPerChunk * tilesW;
             // A row's phases hold its tiles' columns plus one, and slack for the last vector's full loads.
             int length = Gemm.RoundUp(tilesW + 17, 16);
-            float* v = s.Col.Ensure(16L * inC * chunk + (gathered ? GatherPlanInts(chunk, nr) : 0));
-            int* plan = (int*)(v + 16L * inC * chunk);
-            float* p = s.Im2Col.Ensure(16L * outC * chunk);
-            float* m = s.Tmp.Ensure(16L * outC * inC);
+            // Each ξ's planes one cache line past a multiple of their size (see FilterPlane).
+            long vPlane = (long)inC * chunk + 16, pPlane = (long)outC * chunk + 16, mPlane = (long)inC * outC + 16;
+            float* v = s.Col.Ensure(16 * vPlane + (gathered ? GatherPlanInts(chunk, nr) : 0));
+            int* plan = (int*)(v + 16 * vPlane);
+            float* p = s.Im2Col.Ensure(16 * pPlane);
+            float* m = s.Tmp.Ensure(16 * mPlane);
             // Which side's transforms are the packed B: packing costs tiles × B's width in every chunk, while the output
             // transform reads M once per part, by gathers when B is the input side. So the output channels are B when
             // T (outC − inC) < ½ inC outC over the part's T tiles: small maps, where M is large beside the tiles
@@ -56,8 +58,8 @@ public sealed unsafe partial class CpuBackend
                     int img0 = first + (int)r0;
                     tc = rc * tiles;
                     PlanGather(g, tilesW, g.OutSize, rc, tiles, 0, tc, nr, plan);
-                    TransformInputGathered(g, _x + (long)img0 * g.InSize, Gemm.RoundUp(tc, nr), plan, v, int.MaxValue, 0, chunk, (long)inC * chunk);
-                    TransformGradientsGathered(g, _dy + (long)img0 * g.OutSize, tc, plan, Gemm.RoundUp(tc, nr), p, chunk, (long)outC * chunk);
+                    TransformInputGathered(g, _x + (long)img0 * g.InSize, Gemm.RoundUp(tc, nr), plan, v, int.MaxValue, 0, chunk, vPlane);
+                    TransformGradientsGathered(g, _dy + (long)img0 * g.OutSize, tc, plan, Gemm.RoundUp(tc, nr), p, chunk, pPlane);
                 }
                 else
                 {
@@ -67,7 +69,7 @@ public sealed unsafe partial class CpuBackend
                         for (int q = 0; q < rc; q++)
                         {
                             int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
-                            TransformPatches(_x + (long)img * g.InSize + (long)ic * hw, g.OutH, g.OutW, ty, tilesW, phases, length, v + (long)ic * chunk + q * tilesW, (long)inC * chunk);
+                            TransformPatches(_x + (long)img * g.InSize + (long)ic * hw, g.OutH, g.OutW, ty, tilesW, phases, length, v + (long)ic * chunk + q * tilesW, vPlane);
                         }
                     }
                     for (int oc = 0; oc < outC; oc++)
@@ -75,13 +77,13 @@ public sealed unsafe partial class CpuBackend
                         for (int q = 0; q < rc; q++)
                         {
                             int img = first + (int)((r0 + q) / tilesH), ty = (int)((r0 + q) % tilesH);
-                            TransformGradients(_dy + (long)img * g.OutSize + (long)oc * hw, g.OutH, g.OutW, ty, tilesW, phases, length, p + (long)oc * chunk + q * tilesW, (long)outC * chunk);
+                            TransformGradients(_dy + (long)img * g.OutSize + (long)oc * hw, g.OutH, g.OutW, ty, tilesW, phases, length, p + (long)oc * chunk + q * tilesW, pPlane);
                         }
                     }
                 }
                 for (int xi = 0; xi < 16; xi++)
                 {
-                    float* vx = v + (long)xi * inC * chunk, px = p + (long)xi * outC * chunk, mx = m + (long)xi * inC * outC;
+                    float* vx = v + xi * vPlane, px = p + xi * pPlane, mx = m + xi * mPlane;
                     if (byOut)
                     {
                         Gemm.PackBTransposed(tc, outC, px, chunk, packed, nr);
@@ -95,18 +97,17 @@ public sealed unsafe partial class CpuBackend
                 }
                 assign = false;
             }
-            if (assign) new Span<float>(m, 16 * outC * inC).Clear();
-            FilterOutput(m, inC, outC, byOut ? outC : 1, byOut ? 1 : inC, acc);
+            if (assign) new Span<float>(m, (int)(16 * mPlane)).Clear();
+            FilterOutput(m, mPlane, inC, outC, byOut ? outC : 1, byOut ? 1 : inC, acc);
         }
 
         /// <summary>
-        /// dW[oc, ic] = Gᵀ M[·] G, with pair (ic, oc) of M[ξ] at ic·icStride + oc·ocStride, into acc as [tap][OutC] with
+        /// dW[oc, ic] = Gᵀ M[·] G, with pair (ic, oc) of M[ξ] at ξ·plane + ic·icStride + oc·ocStride, into acc as [tap][OutC] with
         /// tap = ic·9 + ky·3 + kx, sixteen output channels at a time (the last sixteen under a mask; gathered when they
         /// are not adjacent in M). Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
         /// </summary>
-        private static void FilterOutput(float* m, int inC, int outC, int icStride, int ocStride, float* acc)
+        private static void FilterOutput(float* m, long plane, int inC, int outC, int icStride, int ocStride, float* acc)
         {
-            long plane = (long)inC * outC;
             var half = Vector512.Create(0.5f);
             var lanes = Vector512<int>.Indices * Vector512.Create(ocStride);
             for (int ic = 0; ic < inC; ic++)
@@ -487,7 +488,8 @@ public sealed unsafe partial class CpuBackend
             long vXi = (long)inC * most + 16, pXi = (long)outC * most + 16;
             float* v = s.Col.Ensure(36 * vXi);
             float* p = s.Im2Col.Ensure(36 * pXi);
-            float* m = s.Tmp.Ensure(36L * inC * outC);
+            long mPlane = (long)inC * outC + 16;
+            float* m = s.Tmp.Ensure(36 * mPlane);
             float* packed = s.Pack.Ensure(Gemm.PackedSize(most, outC, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             bool assign = true;
@@ -503,24 +505,23 @@ public sealed unsafe partial class CpuBackend
                     for (int xi = 0; xi < 36; xi++)
                     {
                         Gemm.PackBTransposed(cols, outC, p + xi * pXi, cols, packed, nr);
-                        Gemm.Multiply(owner.Simd, inC, outC, cols, v + xi * vXi, cols, packed, m + (long)xi * inC * outC, outC, !assign, gemm);
+                        Gemm.Multiply(owner.Simd, inC, outC, cols, v + xi * vXi, cols, packed, m + xi * mPlane, outC, !assign, gemm);
                     }
                     assign = false;
                 }
             }
-            if (assign) new Span<float>(m, 36 * inC * outC).Clear();
-            FilterOutput6x6(m, inC, outC, g.KernelH, acc);
+            if (assign) new Span<float>(m, (int)(36 * mPlane)).Clear();
+            FilterOutput6x6(m, mPlane, inC, outC, g.KernelH, acc);
         }
 
         /// <summary>
         /// dW[oc, ic] = Gᵀ M[·] G for k×k filters (k = 3: F(4×4, 3×3); k = 5: F(2×2, 5×5)), pair (ic, oc) of M[ξ] at
-        /// ξ·InC·OutC + ic·OutC + oc, into acc as [tap][OutC] (tap = ic·k² + ky·k + kx), sixteen output channels at a
+        /// ξ·plane + ic·OutC + oc, into acc as [tap][OutC] (tap = ic·k² + ky·k + kx), sixteen output channels at a
         /// time (the last sixteen under a mask).
         /// </summary>
         [SkipLocalsInit]
-        private static void FilterOutput6x6(float* m, int inC, int outC, int k, float* acc)
+        private static void FilterOutput6x6(float* m, long plane, int inC, int outC, int k, float* acc)
         {
-            long plane = (long)inC * outC;
             var q = stackalloc Vector512<float>[30];
             var w = stackalloc Vector512<float>[5];
             for (int ic = 0; ic < inC; ic++)
