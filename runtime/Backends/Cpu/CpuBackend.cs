@@ -224,6 +224,23 @@ public sealed unsafe partial class CpuBackend : HostBackend
     public override void AdaGradStep(BufferView param, BufferView grad, BufferView sumSquares, long length, float learningRate, float epsilon) =>
         _elementwise.Run(new Elementwise.AdaGrad(learningRate, epsilon), P(param, length), P(grad, length), P(sumSquares, length), null, length);
 
+    /// <summary>
+    /// Fills across the workers from <see cref="ParallelFillFloats"/> on (zeroing a model's parameter gradients before
+    /// each backward pass: NN4's 7.5 M floats took 1.55 ms on one core).
+    /// </summary>
+    public override void Fill(BufferView destination, long length, float value)
+    {
+        if (length < ParallelFillFloats)
+        {
+            base.Fill(destination, length, value);
+            return;
+        }
+        _elementwise.Run(value, P(destination, length), length);
+    }
+
+    /// <summary>Fewest floats for <see cref="Fill"/> to split across the workers.</summary>
+    internal const long ParallelFillFloats = 1 << 18;
+
     public override void SgdStep(BufferView param, BufferView grad, BufferView velocity, long length, float learningRate, float momentum, float weightDecay) =>
         _elementwise.Run(new Elementwise.Sgd(learningRate, momentum, weightDecay), P(param, length), P(grad, length), P(velocity, length), null, length);
 
@@ -269,6 +286,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         private Elementwise.AdaGrad _adaGrad;
         private Elementwise.Sgd _sgd;
         private Elementwise.Adam _adam;
+        private float _value;
 
         public void Run(Elementwise.ReluMask op, float* a, float* b, float* c, float* d, long length) => Start(0, a, b, c, d, length);
 
@@ -288,6 +306,13 @@ public sealed unsafe partial class CpuBackend : HostBackend
         {
             _adam = op;
             Start(3, a, b, c, d, length);
+        }
+
+        /// <summary>a[i] = value.</summary>
+        public void Run(float value, float* a, long length)
+        {
+            _value = value;
+            Start(4, a, null, null, null, length);
         }
 
         private void Start(int op, float* a, float* b, float* c, float* d, long length)
@@ -313,7 +338,8 @@ public sealed unsafe partial class CpuBackend : HostBackend
                 case 0: Elementwise.Run(new Elementwise.ReluMask(), level, _a + start, _b + start, _c + start, _d + start, count); break;
                 case 1: Elementwise.Run(_adaGrad, level, _a + start, _b + start, _c + start, _d + start, count); break;
                 case 2: Elementwise.Run(_sgd, level, _a + start, _b + start, _c + start, _d + start, count); break;
-                default: Elementwise.Run(_adam, level, _a + start, _b + start, _c + start, _d + start, count); break;
+                case 3: Elementwise.Run(_adam, level, _a + start, _b + start, _c + start, _d + start, count); break;
+                default: new Span<float>(_a + start, (int)count).Fill(_value); break;
             }
         }
     }

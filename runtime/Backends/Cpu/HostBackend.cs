@@ -20,7 +20,7 @@ public abstract class HostBackend : IBackend
 
     public void Download(BufferView source, Span<float> destination) => S(source, destination.Length).CopyTo(destination);
 
-    public void Fill(BufferView destination, long length, float value)
+    public virtual void Fill(BufferView destination, long length, float value)
     {
         for (long done = 0; done < length; done += int.MaxValue)
         {

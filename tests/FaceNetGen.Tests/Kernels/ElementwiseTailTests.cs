@@ -40,4 +40,21 @@ public class ElementwiseTailTests
         Assert.Equal(a[0], c[0]);
         Assert.Equal(a[2], c[2]);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void A_large_fill_covers_its_range_and_nothing_else(int threads)
+    {
+        // Past the parallel threshold, not a whole number of chunks, and starting inside the buffer.
+        long length = CpuBackend.ParallelFillFloats * 3 + 12_345, offset = 77, total = length + 2 * offset;
+        var before = KernelHarness.Random((int)total, 12);
+        using var cpu = new CpuBackend(threads);
+        var filled = KernelHarness.Run(cpu, new[] { before }, (b, v) => b.Fill(v[0].Slice(offset), length, 2.5f))[0];
+        for (long i = 0; i < total; i++)
+        {
+            float expected = i >= offset && i < offset + length ? 2.5f : before[i];
+            if (filled[i] != expected) Assert.Fail($"float {i}: {filled[i]}, expected {expected}");
+        }
+    }
 }
