@@ -206,6 +206,45 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Winograd_lanes_split_output_channels_and_take_3x3_maps(SimdLevel level, int threads)
+    {
+        // Where a batch's lane tiles do not divide among the workers (12×12 maps have nine tiles, 3×3 maps one), each
+        // item computes part of the output channels: whole sixteens, the last part taking the rest (72 = 16 + … + 24,
+        // 35 = 16 + 19). 3×3 maps take Winograd only this way (lanes at the wide level, every worker an item), else
+        // im2col; the backward data pass likewise. Results agree either way.
+        foreach (var (c, h, w, k, n) in new[] { (48, 12, 12, 72, 16), (40, 3, 3, 35, 16), (48, 3, 3, 64, 32), (64, 3, 3, 48, 16), (40, 3, 3, 64, 10) })
+        {
+            var g = Conv(c, h, w, k, 3, 1, 1);
+            using var cpu = new CpuBackend(threads, level);
+            bool lanes = Im2Col.Wide(level) && CpuBackend.TakesLanes(n);
+            if (h == 3)
+            {
+                // One tile an image: lane groups × parts of the output channels (at most one per sixteen) for the workers.
+                int groups = (n + 15) / 16, parts = groups % threads == 0 ? 1 : Math.Max(1, Math.Min(threads, k / 16));
+                Assert.Equal(lanes && groups * parts >= threads, cpu.TakesWinograd(g, n));
+            }
+            else
+            {
+                Assert.True(cpu.TakesWinograd(g, n), $"{g}, batch {n}, should take the Winograd path");
+            }
+            var x = KernelHarness.Random(n * g.InSize, 60);
+            var wt = KernelHarness.Random(g.WeightSize, 61, 0.2f);
+            var b = KernelHarness.Random(g.OutC, 62);
+            foreach (bool relu in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd lanes {g} n={n} relu={relu}");
+            }
+            var dy = KernelHarness.Random(n * g.OutSize, 63);
+            var dx = KernelHarness.Random(n * g.InSize, 64);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd lanes backward data {g} n={n} acc={accumulate}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Winograd5_forward_and_backward_passes_agree_with_the_reference(SimdLevel level, int threads)
     {
         // 5×5 stride-1 "same" convolutions (padding 2) of batches that fill sixteen-image lanes take F(2×2, 5×5) at the wide
