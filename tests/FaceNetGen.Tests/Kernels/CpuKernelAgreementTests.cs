@@ -469,13 +469,16 @@ public class CpuKernelAgreementTests
     public void Concat_forward_and_backward(SimdLevel level, int threads)
     {
         using var cpu = new CpuBackend(threads, level);
-        int n = 3, spatial = 7, partC = 4, wholeC = 11, offset = 5;
-        var part = KernelHarness.Random(n * partC * spatial, 70);
-        var whole = KernelHarness.Random(n * wholeC * spatial, 71);
-        KernelHarness.Agree(cpu, new[] { part, whole }, (be, v) => be.ConcatForward(n, spatial, v[0], partC, v[1], wholeC, offset), 0, "concat");
-        foreach (bool accumulate in new[] { false, true })
+        // A small concatenation (one thread copies it) and an inception-sized one (an image per worker item).
+        foreach (var (n, spatial, partC, wholeC, offset) in new[] { (3, 7, 4, 11, 5), (16, 144, 96, 320, 128) })
         {
-            KernelHarness.Agree(cpu, new[] { whole, part }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, accumulate), 0, "concat backward");
+            var part = KernelHarness.Random(n * partC * spatial, 70);
+            var whole = KernelHarness.Random(n * wholeC * spatial, 71);
+            KernelHarness.Agree(cpu, new[] { part, whole }, (be, v) => be.ConcatForward(n, spatial, v[0], partC, v[1], wholeC, offset), 0, $"concat {n}×{partC}×{spatial}");
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { whole, part }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, accumulate), 0, $"concat backward {n}×{partC}×{spatial}");
+            }
         }
     }
 
