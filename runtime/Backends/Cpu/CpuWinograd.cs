@@ -773,23 +773,16 @@ public sealed unsafe partial class CpuBackend
         {
             long plane = FilterPlane(g);
             int* offsets = stackalloc int[16];
+            var f = stackalloc Vector512<float>[9];
             var half = Vector512.Create(0.5f);
             long p = p0;
             for (; p + 16 <= p1; p += 16)
             {
-                // Lane l holds pair p + l's filter, tap t at base + offsets[l] + t (rotated by 180° when transposed).
-                float* baseTap = FilterTapOffsets(g, w, transposed, p, 16, offsets);
-                PrefetchFilterPairs(g, w, u, p, p1, 9, 16, plane, transposed);
-                var lo = Vector256.Load(offsets);
-                var hi = Vector256.Load(offsets + 8);
-                Vector512<float> F(int t)
-                {
-                    int tap = transposed ? 8 - t : t;
-                    return Vector512.Create(Avx2.GatherVector256(baseTap + tap, lo, 4), Avx2.GatherVector256(baseTap + tap, hi, 4));
-                }
-                var f00 = F(0); var f01 = F(1); var f02 = F(2);
-                var f10 = F(3); var f11 = F(4); var f12 = F(5);
-                var f20 = F(6); var f21 = F(7); var f22 = F(8);
+                // Lane l holds pair p + l's filter.
+                GatherFilterTaps3x3(g, w, u, p, p1, 16, plane, transposed, offsets, f);
+                var f00 = f[0]; var f01 = f[1]; var f02 = f[2];
+                var f10 = f[3]; var f11 = f[4]; var f12 = f[5];
+                var f20 = f[6]; var f21 = f[7]; var f22 = f[8];
                 // G g: 4 × 3, by kernel column.
                 var g10 = half * (f00 + f10 + f20); var g11 = half * (f01 + f11 + f21); var g12 = half * (f02 + f12 + f22);
                 var g20 = half * (f00 - f10 + f20); var g21 = half * (f01 - f11 + f21); var g22 = half * (f02 - f12 + f22);

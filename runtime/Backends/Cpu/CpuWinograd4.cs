@@ -255,22 +255,15 @@ public sealed unsafe partial class CpuBackend
     {
         long plane = FilterPlane(g);
         int* offsets = stackalloc int[16];
+        var f = stackalloc Vector512<float>[9];
         long p = p0;
         for (; p + 16 <= p1; p += 16)
         {
-            float* baseTap = FilterTapOffsets(g, w, transposed, p, 16, offsets);
-            PrefetchFilterPairs(g, w, u, p, p1, 9, 36, plane, transposed);
-            var lo = Vector256.Load(offsets);
-            var hi = Vector256.Load(offsets + 8);
-            Vector512<float> F(int t)
-            {
-                float* tap = baseTap + (transposed ? 8 - t : t);
-                return Vector512.Create(Avx2.GatherVector256(tap, lo, 4), Avx2.GatherVector256(tap, hi, 4));
-            }
-            // G g, kernel column c into gc0 … gc5.
-            FilterRow4(F(0), F(3), F(6), out var a0, out var a1, out var a2, out var a3, out var a4, out var a5);
-            FilterRow4(F(1), F(4), F(7), out var b0, out var b1, out var b2, out var b3, out var b4, out var b5);
-            FilterRow4(F(2), F(5), F(8), out var c0, out var c1, out var c2, out var c3, out var c4, out var c5);
+            GatherFilterTaps3x3(g, w, u, p, p1, 36, plane, transposed, offsets, f);
+            // G g, kernel column c into a … c.
+            FilterRow4(f[0], f[3], f[6], out var a0, out var a1, out var a2, out var a3, out var a4, out var a5);
+            FilterRow4(f[1], f[4], f[7], out var b0, out var b1, out var b2, out var b3, out var b4, out var b5);
+            FilterRow4(f[2], f[5], f[8], out var c0, out var c1, out var c2, out var c3, out var c4, out var c5);
             float* o = u + p;
             StoreFilterRow(o, plane, a0, b0, c0);
             StoreFilterRow(o + 6 * plane, plane, a1, b1, c1);
@@ -280,6 +273,25 @@ public sealed unsafe partial class CpuBackend
             StoreFilterRow(o + 30 * plane, plane, a5, b5, c5);
         }
         return p;
+    }
+
+    /// <summary>
+    /// f[t] = tap t of the 3×3 filters of pairs p … p + 15 (rotated by 180° when transposed), gathered across the pairs,
+    /// after prefetching what the transform of the sixteen <see cref="FilterPrefetchGroups"/> ahead reads and writes
+    /// (its <paramref name="planes"/> planes <paramref name="plane"/> floats apart).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void GatherFilterTaps3x3(in ConvGeometry g, float* w, float* u, long p, long p1, int planes, long plane, bool transposed, int* offsets, Vector512<float>* f)
+    {
+        float* baseTap = FilterTapOffsets(g, w, transposed, p, 16, offsets);
+        PrefetchFilterPairs(g, w, u, p, p1, 9, planes, plane, transposed);
+        var lo = Vector256.Load(offsets);
+        var hi = Vector256.Load(offsets + 8);
+        for (int t = 0; t < 9; t++)
+        {
+            float* tap = baseTap + (transposed ? 8 - t : t);
+            f[t] = Vector512.Create(Avx2.GatherVector256(tap, lo, 4), Avx2.GatherVector256(tap, hi, 4));
+        }
     }
 
     /// <summary>Sixteens of filter pairs a filter transform prefetches ahead: its weights and its transformed planes.</summary>
