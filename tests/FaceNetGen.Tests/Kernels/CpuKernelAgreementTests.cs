@@ -227,20 +227,33 @@ public class CpuKernelAgreementTests
             {
                 Assert.True(cpu.TakesWinograd(g, n), $"{g}, batch {n}, should take the Winograd path");
             }
-            var x = KernelHarness.Random(n * g.InSize, 60);
-            var wt = KernelHarness.Random(g.WeightSize, 61, 0.2f);
-            var b = KernelHarness.Random(g.OutC, 62);
-            foreach (bool relu in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd lanes {g} n={n} relu={relu}");
-            }
-            var dy = KernelHarness.Random(n * g.OutSize, 63);
-            var dx = KernelHarness.Random(n * g.InSize, 64);
-            foreach (bool accumulate in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd lanes backward data {g} n={n} acc={accumulate}");
-            }
+            ConvPassesAgree(cpu, g, n, 60, 0.2f, filter: false, "winograd lanes");
         }
+    }
+
+    /// <summary>
+    /// The forward pass (with and without ReLU), the backward data pass (overwriting and accumulating) and, with
+    /// <paramref name="filter"/>, the filter gradient of g on n random images agree with the reference.
+    /// </summary>
+    private static void ConvPassesAgree(CpuBackend cpu, ConvGeometry g, int n, int seed, float weightScale, bool filter, string label)
+    {
+        var x = KernelHarness.Random(n * g.InSize, seed);
+        var wt = KernelHarness.Random(g.WeightSize, seed + 1, weightScale);
+        var b = KernelHarness.Random(g.OutC, seed + 2);
+        foreach (bool relu in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"{label} {g} n={n} relu={relu}");
+        }
+        var dy = KernelHarness.Random(n * g.OutSize, seed + 3);
+        var dx = KernelHarness.Random(n * g.InSize, seed + 4);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"{label} backward data {g} n={n} acc={accumulate}");
+        }
+        if (!filter) return;
+        // The filter gradient by the adjoint transforms (dw and db accumulate).
+        KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, seed + 5), KernelHarness.Random(g.OutC, seed + 6) },
+            (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"{label} filter gradient {g} n={n}");
     }
 
     [Theory]
@@ -256,22 +269,7 @@ public class CpuKernelAgreementTests
             var g = Conv(c, h, w, k, 5, 1, 2);
             using var cpu = new CpuBackend(threads, level);
             Assert.Equal(Im2Col.Wide(level), cpu.TakesWinograd5(g, n));
-            var x = KernelHarness.Random(n * g.InSize, 50);
-            var wt = KernelHarness.Random(g.WeightSize, 51, 0.1f);
-            var b = KernelHarness.Random(g.OutC, 52);
-            foreach (bool relu in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"winograd5 {g} n={n} relu={relu}");
-            }
-            var dy = KernelHarness.Random(n * g.OutSize, 53);
-            var dx = KernelHarness.Random(n * g.InSize, 54);
-            foreach (bool accumulate in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd5 backward data {g} n={n} acc={accumulate}");
-            }
-            // The filter gradient by the adjoint transforms (dw and db accumulate).
-            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 55), KernelHarness.Random(g.OutC, 56) },
-                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"winograd5 filter gradient {g} n={n}");
+            ConvPassesAgree(cpu, g, n, 50, 0.1f, filter: true, "winograd5");
         }
     }
 
