@@ -36,8 +36,10 @@ public sealed unsafe partial class CpuBackend
     /// 6×6×128→256 299 / 284 / 263 vs 204 / 161 / 176, 7×7×192→384 255 / 232 / 176 vs 205 / 171 / 180, 9×8×48→96
     /// 254 / 239 / 193 vs 188 / 140 / 154–170, 4×4×128→256 278 / 272 / 234 vs 197 / 155 / 162; but 3×3×192→384 70–76
     /// vs 171 forward, where four tiles an image compute 16 outputs for 9 and the transformed filters (4.7 MB) no
-    /// longer stay in cache (3×3 maps take only the lane layout of F(4×4, 3×3): <see cref="WinogradFitsLanes"/>). From 24 input channels on (NNS2's 18×15×24→32: 272 vs 241 for the direct kernel, which
-    /// also fits it, and runs after Winograd); the backward data pass of that layer (24 output channels) is faster
+    /// longer stay in cache. The lane layout of F(4×4, 3×3) on 3×3 maps (one tile an image, 36 products for 9 outputs)
+    /// was faster alone (forward 182 → 239, data 142 → 170 GFLOP/s) but not inside NN4, where its 10.6 MB of
+    /// transformed filters per call made the training step 0–2% and the forward pass 1–2% slower. From 24 input
+    /// channels on (NNS2's 18×15×24→32: 272 vs 241 for the direct kernel, which also fits it, and runs after Winograd); the backward data pass of that layer (24 output channels) is faster
     /// with im2col (210 vs 195), so the output side keeps 32.
     /// </summary>
     internal static bool WinogradFits(in ConvGeometry g) =>
@@ -49,18 +51,7 @@ public sealed unsafe partial class CpuBackend
     /// Whether ConvForward takes the Winograd path for this call: enabled, a fitting shape, and at least one work item
     /// per thread (otherwise im2col, which can also split output channels across threads, is faster).
     /// </summary>
-    internal bool TakesWinograd(in ConvGeometry g, int n) =>
-        Winograd && (WinogradFits(g) ? _winograd.Items(g, n) >= Threads : WinogradFitsLanes(g) && _winograd.TakesLanes(g, n));
-
-    /// <summary>
-    /// 3×3 maps, which take Winograd only as F(4×4, 3×3) with images as lanes: one tile an image, 36 products for 9
-    /// outputs against im2col's 81 (F(2×2, 3×3) needs four tiles and was slower than im2col). `bench conv`, 3×3×192→384,
-    /// 2 threads, im2col → lanes: forward 182 → 239, data 142 → 170 GFLOP/s; one thread, forward 101 → 127.
-    /// </summary>
-    internal static bool WinogradFitsLanes(in ConvGeometry g) =>
-        g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
-        g.OutH == g.InH && g.OutW == g.InW && g.InC >= WinogradMinInChannels && g.OutC >= WinogradMinOutChannels &&
-        g.OutH == 3 && g.OutW == 3;
+    internal bool TakesWinograd(in ConvGeometry g, int n) => Winograd && WinogradFits(g) && _winograd.Items(g, n) >= Threads;
 
     /// <summary>The convolution whose forward pass is <paramref name="g"/>'s backward data pass (stride 1, "same" padding).</summary>
     internal static ConvGeometry Transposed(in ConvGeometry g) =>
@@ -256,7 +247,7 @@ public sealed unsafe partial class CpuBackend
         public int Items(in ConvGeometry g, int n) => TakesLanes(g, n) ? _lanes.Items(g, n) : Plan(g, n, out _, g.OutSize).Items;
 
         /// <summary>Whether F(4×4, 3×3) runs with images as lanes: it fits, the batch fills its lanes, and every worker gets an item.</summary>
-        internal bool TakesLanes(in ConvGeometry g, int n) => owner.TakesF4(g) && CpuBackend.TakesLanes(n) && _lanes.Items(g, n) >= owner.Threads;
+        private bool TakesLanes(in ConvGeometry g, int n) => owner.TakesF4(g) && CpuBackend.TakesLanes(n) && _lanes.Items(g, n) >= owner.Threads;
 
         /// <summary>
         /// The work items of F(4×4, 3×3) where the convolution takes it (<paramref name="f4"/>) and its items' offsets
