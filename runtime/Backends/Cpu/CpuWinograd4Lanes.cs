@@ -112,7 +112,7 @@ public sealed unsafe partial class CpuBackend
 
         /// <summary>
         /// Parts of the output channels an item computes: one, unless the lane groups' tiles do not divide among the
-        /// workers (12×12 maps have 9 tiles, 3×3 maps one), where each chunk's channels split across the workers
+        /// workers (12×12 maps have 9 tiles; the 5×5 layers of 6×6 maps, 9 blocks), where each chunk's channels split across the workers
         /// instead, at the cost of transforming the chunk's input once per part. `bench conv`, 2 threads, 12×12×96→128
         /// from four chunks of 3, 2, 2, 2 tiles to three of 3 tiles × 2 parts: forward 480 → 561, data 451–472 → 540
         /// GFLOP/s (direct-convolution equivalent).
