@@ -118,13 +118,21 @@ public sealed unsafe partial class CpuBackend
         {
             InputRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], rows[24 + k], rows[30 + k],
                 out var v0, out var v1, out var v2, out var v3, out var v4, out var v5);
-            v0.Store(o + k * xiStride);
-            v1.Store(o + (6 + k) * xiStride);
-            v2.Store(o + (12 + k) * xiStride);
-            v3.Store(o + (18 + k) * xiStride);
-            v4.Store(o + (24 + k) * xiStride);
-            v5.Store(o + (30 + k) * xiStride);
+            StoreColumn6(o + k * xiStride, xiStride, v0, v1, v2, v3, v4, v5);
         }
+    }
+
+    /// <summary>Column k of a transformed 6×6 tile: element i (ξ = 6i + k) at o + 6i·xiStride, o being ξ = k's place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreColumn6(float* o, long xiStride, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2,
+        Vector512<float> v3, Vector512<float> v4, Vector512<float> v5)
+    {
+        v0.Store(o);
+        v1.Store(o + 6 * xiStride);
+        v2.Store(o + 12 * xiStride);
+        v3.Store(o + 18 * xiStride);
+        v4.Store(o + 24 * xiStride);
+        v5.Store(o + 30 * xiStride);
     }
 
     /// <summary>

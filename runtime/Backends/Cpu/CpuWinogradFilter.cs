@@ -328,12 +328,7 @@ public sealed unsafe partial class CpuBackend
                 for (int k = 0; k < 6; k++)
                 {
                     GradientRow4(rows[k], rows[6 + k], rows[12 + k], rows[18 + k], out var p0, out var p1, out var p2, out var p3, out var p4, out var p5);
-                    p0.Store(o + k * xiStride);
-                    p1.Store(o + (6 + k) * xiStride);
-                    p2.Store(o + (12 + k) * xiStride);
-                    p3.Store(o + (18 + k) * xiStride);
-                    p4.Store(o + (24 + k) * xiStride);
-                    p5.Store(o + (30 + k) * xiStride);
+                    StoreColumn6(o + k * xiStride, xiStride, p0, p1, p2, p3, p4, p5);
                 }
             }
         }
@@ -387,12 +382,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     var a = rows[k];
                     var d = rows[6 + k];
-                    a.Store(o + k * xiStride);
-                    (a + d).Store(o + (6 + k) * xiStride);
-                    (a - d).Store(o + (12 + k) * xiStride);
-                    Vector512.FusedMultiplyAdd(two, d, a).Store(o + (18 + k) * xiStride);
-                    Vector512.FusedMultiplyAdd(-two, d, a).Store(o + (24 + k) * xiStride);
-                    d.Store(o + (30 + k) * xiStride);
+                    StoreColumn6(o + k * xiStride, xiStride, a, a + d, a - d, Vector512.FusedMultiplyAdd(two, d, a), Vector512.FusedMultiplyAdd(-two, d, a), d);
                 }
             }
         }
