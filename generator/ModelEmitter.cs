@@ -198,7 +198,7 @@ internal static class ModelEmitter
 
         // ---- backward ----
         w.Line("/// <inheritdoc/>");
-        w.Open("public override void Backward(int n)");
+        w.Open("public override void Backward(int n, bool accumulate = false)");
         w.Line("CheckBackward(n);");
         w.Line("var b = Backend;");
         for (int i = plan.Ops.Count - 1; i >= 0; i--) EmitBackward(w, plan, plan.Ops[i]);
@@ -345,7 +345,7 @@ internal static class ModelEmitter
                 var x = plan.Tensors[c.Input];
                 w.Line($"// {c.Layer}: conv backward{(mode == GradMode.None ? " (the model input needs no gradient)" : "")}");
                 if (c.Relu) w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
-                w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}));");
+                w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}), accumulate);");
                 if (mode != GradMode.None)
                     w.Line($"b.ConvBackwardData(in {Geometry(plan, c)}, n, {dA(y)}, P(Param.{plan.Parameters[c.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
                 break;
@@ -382,7 +382,7 @@ internal static class ModelEmitter
                 var x = plan.Tensors[f.Input];
                 w.Line($"// {f.Layer}: fully connected backward");
                 if (f.Relu) w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(f.OutFeatures)});");
-                w.Line($"b.LinearBackwardFilter(n, {I(f.InFeatures)}, {I(f.OutFeatures)}, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[f.Weight].Identifier}), dP(Param.{plan.Parameters[f.Bias].Identifier}));");
+                w.Line($"b.LinearBackwardFilter(n, {I(f.InFeatures)}, {I(f.OutFeatures)}, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[f.Weight].Identifier}), dP(Param.{plan.Parameters[f.Bias].Identifier}), accumulate);");
                 if (mode != GradMode.None)
                     w.Line($"b.LinearBackwardData(n, {I(f.InFeatures)}, {I(f.OutFeatures)}, {dA(y)}, P(Param.{plan.Parameters[f.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
                 break;

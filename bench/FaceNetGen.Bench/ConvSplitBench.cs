@@ -130,7 +130,7 @@ public static unsafe class ConvSplitBench
                 using var dy = cpu.Allocate((long)n * g.OutSize);
                 using var dw = cpu.Allocate(g.WeightSize);
                 using var db = cpu.Allocate(g.OutC);
-                double filter = time(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0)));
+                double filter = time(() => cpu.ConvBackwardFilter(g, n, x.At(0), dy.At(0), dw.At(0), db.At(0), accumulate: false));
                 line += " " + Rate(filter).ToString("F1").PadLeft(f4 ? 8 : 10);
             }
             Console.WriteLine(line);

@@ -42,7 +42,7 @@ public static class LinearBench
             double flops = 2.0 * n * inF * outF, bytes = 4.0 * inF * outF;
             double forward = Timing.Best(() => cpu.LinearForward(n, inF, outF, x.At(0), w.At(0), b.At(0), y.At(0), relu: true));
             double data = Timing.Best(() => cpu.LinearBackwardData(n, inF, outF, dy.At(0), w.At(0), dx.At(0), accumulate: false));
-            double filter = Timing.Best(() => cpu.LinearBackwardFilter(n, inF, outF, x.At(0), dy.At(0), dw.At(0), db.At(0)));
+            double filter = Timing.Best(() => cpu.LinearBackwardFilter(n, inF, outF, x.At(0), dy.At(0), dw.At(0), db.At(0), accumulate: false));
             var copy = new float[(long)inF * outF];
             double read = Timing.Best(() => TensorPrimitives.Sum(copy));
             Console.WriteLine($"{$"{inF} -> {outF}",-14} {forward * 1e3,8:F3} {flops / forward / 1e9,8:F1} {bytes / forward / 1e9,7:F1} {bytes / read / 1e9,10:F1} {data * 1e3,8:F3} {filter * 1e3,10:F3}");

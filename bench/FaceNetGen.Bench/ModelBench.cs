@@ -133,7 +133,6 @@ public static class ModelBench
         {
             model.Forward(n);
             backend.Upload(dOut, model.OutputGradient);
-            model.ZeroGradients();
             model.Backward(n);
             backend.AdaGradStep(model.Parameters.At(0), model.ParameterGradients!.At(0), sumSquares.At(0), info.ParameterLength, 1e-6f, 1e-8f);
         }) / n;

@@ -108,10 +108,10 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         Time("conv-data " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvBackwardData(gg, n, dy, w, dx, accumulate));
     }
 
-    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db)
+    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
     {
         var gg = g;
-        Time("conv-filter " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvBackwardFilter(gg, n, x, dy, dw, db));
+        Time("conv-filter " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvBackwardFilter(gg, n, x, dy, dw, db, accumulate));
     }
 
     public void ReluBackward(BufferView y, BufferView dy, long length) => Time("relu-bwd", 0, () => inner.ReluBackward(y, dy, length));
@@ -152,8 +152,8 @@ public sealed class TimingBackend(IBackend inner) : IBackend
     public void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         Time($"linear-data {inFeatures}->{outFeatures}", 2.0 * inFeatures * outFeatures * n, () => inner.LinearBackwardData(n, inFeatures, outFeatures, dy, w, dx, accumulate));
 
-    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
-        Time($"linear-filter {inFeatures}->{outFeatures}", 2.0 * inFeatures * outFeatures * n, () => inner.LinearBackwardFilter(n, inFeatures, outFeatures, x, dy, dw, db));
+    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) =>
+        Time($"linear-filter {inFeatures}->{outFeatures}", 2.0 * inFeatures * outFeatures * n, () => inner.LinearBackwardFilter(n, inFeatures, outFeatures, x, dy, dw, db, accumulate));
 
     public void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y) => Time("maxout-fwd", 0, () => inner.MaxoutForward(n, units, pool, x, y));
 

@@ -60,8 +60,8 @@ public interface IBackend : IDisposable
     /// <summary>dx (=|+=) convᵀ(dy, w).</summary>
     void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
-    /// <summary>dw += Σₙ dy ⋆ x; db += Σₙ,ₕ,ᵥ dy.</summary>
-    void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db);
+    /// <summary>dw (=|+=) Σₙ dy ⋆ x; db (=|+=) Σₙ,ₕ,ᵥ dy.</summary>
+    void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     /// <summary>dy *= (y &gt; 0), in place: the ReLU fused into a forward kernel, undone on its gradient.</summary>
     void ReluBackward(BufferView y, BufferView dy, long length);
@@ -96,8 +96,8 @@ public interface IBackend : IDisposable
     /// <summary>dx (=|+=) dy·w.</summary>
     void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
-    /// <summary>dw += dyᵀ·x; db += Σₙ dy.</summary>
-    void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db);
+    /// <summary>dw (=|+=) dyᵀ·x; db (=|+=) Σₙ dy.</summary>
+    void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     /// <summary>y[i, j] = max over k &lt; pool of x[i, j·pool + k]; x: (n, units·pool), y: (n, units).</summary>
     void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y);

@@ -65,8 +65,13 @@ public abstract class FaceNetModel : IDisposable
     /// <summary>Runs the network on the first <paramref name="n"/> images of <see cref="Input"/>.</summary>
     public abstract void Forward(int n);
 
-    /// <summary>Back-propagates <see cref="OutputGradient"/>; parameter gradients accumulate into <see cref="ParameterGradients"/>.</summary>
-    public abstract void Backward(int n);
+    /// <summary>
+    /// Back-propagates <see cref="OutputGradient"/> into <see cref="ParameterGradients"/>: overwriting them, or with
+    /// <paramref name="accumulate"/> adding to what they hold (to sum several batches' gradients, starting from
+    /// <see cref="ZeroGradients"/> or from an overwriting call). Each parameter has exactly one op that writes its
+    /// gradient, so an overwriting call needs no zeroing first.
+    /// </summary>
+    public abstract void Backward(int n, bool accumulate = false);
 
     /// <summary>Activation slot of a tensor, given its per-image offset.</summary>
     protected BufferView A(long perImageOffset) => new(Activations, perImageOffset * MaxBatch);

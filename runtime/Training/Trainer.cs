@@ -144,7 +144,6 @@ public sealed class Trainer : IDisposable
         if (result.Triplets > 0)
         {
             _backend.Upload(gradient, Model.OutputGradient);
-            Model.ZeroGradients();
             Model.Backward(n);
             Optimizer.Step(learningRate);
         }

@@ -138,8 +138,8 @@ public sealed unsafe partial class CpuBackend
         else _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
     }
 
-    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
-        _convFilter.Run(g, n, P(x, (long)n * g.InSize), P(dy, (long)n * g.OutSize), P(dw, g.WeightSize), P(db, g.OutC));
+    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) =>
+        _convFilter.Run(g, n, P(x, (long)n * g.InSize), P(dy, (long)n * g.OutSize), P(dw, g.WeightSize), P(db, g.OutC), accumulate);
 
     /// <summary>The geometry under which a (n, C, H, W) tensor's pixels are the columns of a C-row matrix.</summary>
     private static ConvGeometry Pointwise(int channels, int h, int w) => new(channels, h, w, channels, h, w, 1, 1, 1, 1, 0, 0);
@@ -335,7 +335,7 @@ public sealed unsafe partial class CpuBackend
         private float* _x, _dy;
         private bool _direct, _winograd;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db)
+        public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db, bool accumulate)
         {
             _g = g;
             _n = n;
@@ -350,7 +350,7 @@ public sealed unsafe partial class CpuBackend
             int k = g.InC * g.KernelH * g.KernelW;
             if (!_direct && !_winograd && SplitsRows(g, n, owner.Threads))
             {
-                _rows.Run(g, n, x, dy, dw, db);
+                _rows.Run(g, n, x, dy, dw, db, accumulate);
                 return;
             }
             // F(4×4, 3×3) with images as lanes splits the tiles, not the images, across the parts (one per worker).
@@ -359,8 +359,8 @@ public sealed unsafe partial class CpuBackend
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
             owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
             // Reduce in item order, a block of rows per worker: acc_0 += Σ_p acc_p (vector adds), then
-            // dw[oc, kk] += acc_0[kk, oc] (a transposed add); db[oc] += Σ_p acc_p[K, oc] on this thread.
-            _reduce.Run(_parts, k, g.OutC, dw);
+            // dw[oc, kk] (=|+=) acc_0[kk, oc] (a transposed store or add); db[oc] (=|+=) Σ_p acc_p[K, oc] on this thread.
+            _reduce.Run(_parts, k, g.OutC, dw, accumulate);
             float* total = owner.Partial(0).Pointer;
             for (int p = 1; p < _parts; p++)
             {
@@ -368,7 +368,8 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)k * g.OutC, g.OutC), sum);
             }
             var bias = new ReadOnlySpan<float>(total + (long)k * g.OutC, g.OutC);
-            TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
+            if (accumulate) TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
+            else bias.CopyTo(new Span<float>(db, g.OutC));
         }
 
         private readonly ReduceWork _reduce = new(owner);
@@ -573,7 +574,7 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// dw += Σ dy·im2col(x)ᵀ and db += Σ dy with dW's columns (the K = InC·kh·kw taps) split across the workers: each item
+    /// dw (=|+=) Σ dy·im2col(x)ᵀ and db (=|+=) Σ dy with dW's columns (the K = InC·kh·kw taps) split across the workers: each item
     /// packs its taps' rows of the whole batch's column matrix and the whole batch's dyᵀ, multiplies them over all the
     /// batch's pixels at once, and adds its block transposed straight into dw, so no two items write the same floats and
     /// nothing is left to reduce; each also sums db for a range of output channels.
@@ -583,8 +584,9 @@ public sealed unsafe partial class CpuBackend
         private ConvGeometry _g;
         private int _n, _items, _rowsPerItem;
         private float* _x, _dy, _dw, _db;
+        private bool _accumulate;
 
-        public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db)
+        public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db, bool accumulate)
         {
             _g = g;
             _n = n;
@@ -592,6 +594,7 @@ public sealed unsafe partial class CpuBackend
             _dy = dy;
             _dw = dw;
             _db = db;
+            _accumulate = accumulate;
             int k = g.InC * g.KernelH * g.KernelW;
             _items = Math.Max(1, Math.Min(owner.Threads, k / owner.MR));
             _rowsPerItem = Gemm.RoundUp((k + _items - 1) / _items, owner.MR);
@@ -608,7 +611,7 @@ public sealed unsafe partial class CpuBackend
             {
                 float sum = 0f;
                 for (int img = 0; img < _n; img++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>(_dy + (long)img * g.OutSize + (long)oc * hw, hw));
-                _db[oc] += sum;
+                _db[oc] = _accumulate ? _db[oc] + sum : sum;
             }
             int r0 = index * _rowsPerItem, rc = Math.Min(_rowsPerItem, k - r0);
             if (rc <= 0) return;
@@ -623,7 +626,7 @@ public sealed unsafe partial class CpuBackend
             float* c = s.Tmp.Ensure((long)rc * g.OutC);
             Gemm.Multiply(owner.Simd, rc, g.OutC, cols, a, cols, packed, c, g.OutC, false, s.Gemm.Ensure(Gemm.ScratchFloats));
             // c's rows are dw's columns [r0, r0 + rc); dw rows are k long.
-            Transpose(c, rc, g.OutC, g.OutC, _dw + r0, k, add: true);
+            Transpose(c, rc, g.OutC, g.OutC, _dw + r0, k, add: _accumulate);
         }
     }
 
@@ -632,13 +635,15 @@ public sealed unsafe partial class CpuBackend
     {
         private int _parts, _rows, _cols, _items;
         private float* _dw;
+        private bool _accumulate;
 
-        public void Run(int parts, int rows, int cols, float* dw)
+        public void Run(int parts, int rows, int cols, float* dw, bool accumulate)
         {
             _parts = parts;
             _rows = rows;
             _cols = cols;
             _dw = dw;
+            _accumulate = accumulate;
             _items = Math.Min(owner.Threads, Math.Max(1, rows / 8));
             owner._pool.Run(this, _items, (double)parts * rows * cols * NanosecondsPerFloat);
         }
@@ -654,7 +659,7 @@ public sealed unsafe partial class CpuBackend
                 TensorPrimitives.Add(block, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)r0 * _cols, count * _cols), block);
             }
             // acc rows [r0, r0 + count) are dw's columns [r0, r0 + count); dw rows are _rows long.
-            Transpose(total, count, _cols, _cols, _dw + r0, _rows, add: true);
+            Transpose(total, count, _cols, _cols, _dw + r0, _rows, add: _accumulate);
         }
     }
 

@@ -16,12 +16,13 @@ public sealed unsafe partial class CpuBackend
     public override void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         _linearData.Run(n, inFeatures, outFeatures, P(dy, (long)n * outFeatures), P(w, (long)outFeatures * inFeatures), P(dx, (long)n * inFeatures), accumulate);
 
-    public override void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db)
+    public override void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
     {
         float* pdy = P(dy, (long)n * outFeatures);
         float* pdb = P(db, outFeatures);
-        _linearFilter.Run(n, inFeatures, outFeatures, P(x, (long)n * inFeatures), pdy, P(dw, (long)outFeatures * inFeatures));
+        _linearFilter.Run(n, inFeatures, outFeatures, P(x, (long)n * inFeatures), pdy, P(dw, (long)outFeatures * inFeatures), accumulate);
         var bias = new Span<float>(pdb, outFeatures);
+        if (!accumulate) bias.Clear();
         for (int i = 0; i < n; i++) TensorPrimitives.Add(bias, new ReadOnlySpan<float>(pdy + (long)i * outFeatures, outFeatures), bias);
     }
 
@@ -250,18 +251,20 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    /// <summary>dw += dyᵀ·x, rows of dw split across workers.</summary>
+    /// <summary>dw (=|+=) dyᵀ·x, rows of dw split across workers.</summary>
     private sealed class LinearBackwardFilterWork(CpuBackend owner) : IParallelWork
     {
         private int _n, _in, _out, _items;
         private float* _dyt, _packed, _dw;
+        private bool _accumulate;
 
-        public void Run(int n, int inF, int outF, float* x, float* dy, float* dw)
+        public void Run(int n, int inF, int outF, float* x, float* dy, float* dw, bool accumulate)
         {
             _n = n;
             _in = inF;
             _out = outF;
             _dw = dw;
+            _accumulate = accumulate;
             _dyt = owner._shared2.Ensure((long)outF * n);
             Transpose(dy, n, outF, _dyt);
             _packed = owner._shared.Ensure(Gemm.PackedSize(n, inF, owner.NR));
@@ -275,7 +278,7 @@ public sealed unsafe partial class CpuBackend
             var (o0, count) = owner.RowRange(_out, _items, index);
             if (count <= 0) return;
             float* gemm = owner.Scratch(worker).Gemm.Ensure(Gemm.ScratchFloats);
-            Gemm.Multiply(owner.Simd, count, _in, _n, _dyt + (long)o0 * _n, _n, _packed, _dw + (long)o0 * _in, _in, true, gemm);
+            Gemm.Multiply(owner.Simd, count, _in, _n, _dyt + (long)o0 * _n, _n, _packed, _dw + (long)o0 * _in, _in, _accumulate, gemm);
         }
     }
 }

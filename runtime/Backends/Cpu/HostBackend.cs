@@ -46,7 +46,7 @@ public abstract class HostBackend : IBackend
 
     public abstract void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
-    public abstract void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db);
+    public abstract void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     public abstract void ReluBackward(BufferView y, BufferView dy, long length);
 
@@ -66,7 +66,7 @@ public abstract class HostBackend : IBackend
 
     public abstract void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
-    public abstract void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db);
+    public abstract void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     public abstract void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y);
 

@@ -29,8 +29,8 @@ public sealed class ReferenceBackend : HostBackend
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         ReferenceKernels.ConvBackwardData(g, n, S(dy, (long)n * g.OutSize), S(w, g.WeightSize), S(dx, (long)n * g.InSize), accumulate);
 
-    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
-        ReferenceKernels.ConvBackwardFilter(g, n, S(x, (long)n * g.InSize), S(dy, (long)n * g.OutSize), S(dw, g.WeightSize), S(db, g.OutC));
+    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) =>
+        ReferenceKernels.ConvBackwardFilter(g, n, S(x, (long)n * g.InSize), S(dy, (long)n * g.OutSize), S(dw, g.WeightSize), S(db, g.OutC), accumulate);
 
     public override void ReluBackward(BufferView y, BufferView dy, long length) => ReferenceKernels.ReluBackward(S(y, length), S(dy, length));
 
@@ -62,8 +62,8 @@ public sealed class ReferenceBackend : HostBackend
     public override void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate) =>
         ReferenceKernels.LinearBackwardData(n, inFeatures, outFeatures, S(dy, (long)n * outFeatures), S(w, (long)outFeatures * inFeatures), S(dx, (long)n * inFeatures), accumulate);
 
-    public override void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db) =>
-        ReferenceKernels.LinearBackwardFilter(n, inFeatures, outFeatures, S(x, (long)n * inFeatures), S(dy, (long)n * outFeatures), S(dw, (long)outFeatures * inFeatures), S(db, outFeatures));
+    public override void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) =>
+        ReferenceKernels.LinearBackwardFilter(n, inFeatures, outFeatures, S(x, (long)n * inFeatures), S(dy, (long)n * outFeatures), S(dw, (long)outFeatures * inFeatures), S(db, outFeatures), accumulate);
 
     public override void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y) =>
         ReferenceKernels.MaxoutForward(n, units, pool, S(x, (long)n * units * pool), S(y, (long)n * units));

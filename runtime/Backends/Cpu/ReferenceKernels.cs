@@ -60,8 +60,8 @@ public static class ReferenceKernels
         Store(acc, dx, accumulate);
     }
 
-    // x, dy -> dw += Σ dy·x, db += Σ dy
-    public static void ConvBackwardFilter(in ConvGeometry g, int n, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> db)
+    // x, dy -> dw (=|+=) Σ dy·x, db (=|+=) Σ dy
+    public static void ConvBackwardFilter(in ConvGeometry g, int n, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> db, bool accumulate)
     {
         var accW = new double[g.WeightSize];
         var accB = new double[g.OutC];
@@ -85,8 +85,8 @@ public static class ReferenceKernels
                 }
             }
         }
-        Store(accW, dw, accumulate: true);
-        Store(accB, db, accumulate: true);
+        Store(accW, dw, accumulate);
+        Store(accB, db, accumulate);
     }
 
     public static void ReluBackward(ReadOnlySpan<float> y, Span<float> dy)
@@ -274,7 +274,7 @@ public static class ReferenceKernels
         Store(acc, dx, accumulate);
     }
 
-    public static void LinearBackwardFilter(int n, int inF, int outF, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> db)
+    public static void LinearBackwardFilter(int n, int inF, int outF, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, Span<float> db, bool accumulate)
     {
         var accW = new double[outF * inF];
         var accB = new double[outF];
@@ -285,8 +285,8 @@ public static class ReferenceKernels
             accB[o] += d;
             for (int k = 0; k < inF; k++) accW[o * inF + k] += d * x[i * inF + k];
         }
-        Store(accW, dw, accumulate: true);
-        Store(accB, db, accumulate: true);
+        Store(accW, dw, accumulate);
+        Store(accB, db, accumulate);
     }
 
     public static void MaxoutForward(int n, int units, int pool, ReadOnlySpan<float> x, Span<float> y)

@@ -245,16 +245,16 @@ public sealed unsafe class CudaBackend : IBackend
         CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardData(_cudnn, &one, plan.W, pw, plan.Y, pdy, plan.Convolution, algo, ws, plan.BackwardDataWorkspace, &beta, plan.X, pdx));
     }
 
-    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db)
+    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
     {
         EnsureContext();
         IntPtr px = Ptr(x, (long)n * g.InSize), pdy = Ptr(dy, (long)n * g.OutSize), pdw = Ptr(dw, g.WeightSize), pdb = Ptr(db, g.OutC);
         var plan = Plan(g, n);
         int algo = plan.BackwardFilterAlgorithm(_cudnn, _options);
         IntPtr ws = Workspace(plan.BackwardFilterWorkspace);
-        float one = 1;
-        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardFilter(_cudnn, &one, plan.X, px, plan.Y, pdy, plan.Convolution, algo, ws, plan.BackwardFilterWorkspace, &one, plan.W, pdw));
-        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardBias(_cudnn, &one, plan.Y, pdy, &one, plan.Bias, pdb));
+        float one = 1, beta = accumulate ? 1 : 0;
+        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardFilter(_cudnn, &one, plan.X, px, plan.Y, pdy, plan.Convolution, algo, ws, plan.BackwardFilterWorkspace, &beta, plan.W, pdw));
+        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardBias(_cudnn, &one, plan.Y, pdy, &beta, plan.Bias, pdb));
     }
 
     public void ReluBackward(BufferView y, BufferView dy, long length)
@@ -422,19 +422,19 @@ public sealed unsafe class CudaBackend : IBackend
         CudaCheck.Cublas(CublasApi.cublasSgemm_v2(_cublas, CublasApi.OpN, CublasApi.OpN, inFeatures, n, outFeatures, &one, pw, inFeatures, pdy, outFeatures, &beta, pdx, inFeatures));
     }
 
-    /// <summary>dw += dyᵀ·x is dwᵀ (in × out) += xᵀ (in × n) · dy (n × out, the transpose of dyᵀ): gemm(N, T, m = in, n = out, k = n); db += Σₙ dy by cuDNN.</summary>
-    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db)
+    /// <summary>dw (=|+=) dyᵀ·x is dwᵀ (in × out) (=|+=) xᵀ (in × n) · dy (n × out, the transpose of dyᵀ): gemm(N, T, m = in, n = out, k = n); db (=|+=) Σₙ dy by cuDNN.</summary>
+    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
     {
         EnsureContext();
         IntPtr px = Ptr(x, (long)n * inFeatures), pdy = Ptr(dy, (long)n * outFeatures), pdw = Ptr(dw, (long)outFeatures * inFeatures), pdb = Ptr(db, outFeatures);
-        float one = 1;
-        CudaCheck.Cublas(CublasApi.cublasSgemm_v2(_cublas, CublasApi.OpN, CublasApi.OpT, inFeatures, outFeatures, n, &one, px, inFeatures, pdy, outFeatures, &one, pdw, inFeatures));
+        float one = 1, beta = accumulate ? 1 : 0;
+        CudaCheck.Cublas(CublasApi.cublasSgemm_v2(_cublas, CublasApi.OpN, CublasApi.OpT, inFeatures, outFeatures, n, &one, px, inFeatures, pdy, outFeatures, &beta, pdw, inFeatures));
         if (!_linearBias.TryGetValue((n, outFeatures), out var bias))
         {
             bias = (CudnnDescriptors.Tensor(n, outFeatures, 1, 1), CudnnDescriptors.Tensor(1, outFeatures, 1, 1));
             _linearBias[(n, outFeatures)] = bias;
         }
-        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardBias(_cudnn, &one, bias.Dy, pdy, &one, bias.Db, pdb));
+        CudaCheck.Cudnn(CudnnApi.cudnnConvolutionBackwardBias(_cudnn, &one, bias.Dy, pdy, &beta, bias.Db, pdb));
     }
 
     public void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y)

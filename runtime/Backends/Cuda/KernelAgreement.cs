@@ -142,9 +142,12 @@ public static class KernelAgreement
                     new[] { U((long)n * g.OutSize), U(g.WeightSize, 0.3f), U((long)n * g.InSize) }, new[] { 2 },
                     (b, v) => b.ConvBackwardData(gg, n, v[0], v[1], v[2], acc));
             }
-            yield return new Case("conv backward filter", $"n={n} {g} {name}, dw/db +=", ReductionTolerance,
-                new[] { U((long)n * g.InSize), U((long)n * g.OutSize), U(g.WeightSize), U(g.OutC) }, new[] { 2, 3 },
-                (b, v) => b.ConvBackwardFilter(gg, n, v[0], v[1], v[2], v[3]));
+            foreach (bool acc in new[] { false, true })
+            {
+                yield return new Case("conv backward filter", $"n={n} {g} {name}{(acc ? ", dw/db +=" : "")}", ReductionTolerance,
+                    new[] { U((long)n * g.InSize), U((long)n * g.OutSize), U(g.WeightSize), U(g.OutC) }, new[] { 2, 3 },
+                    (b, v) => b.ConvBackwardFilter(gg, n, v[0], v[1], v[2], v[3], acc));
+            }
         }
         yield return new Case("relu backward", "1001", ElementwiseTolerance, new[] { U(1001), U(1001) }, new[] { 1 },
             (b, v) => b.ReluBackward(v[0], v[1], 1001));
@@ -234,9 +237,12 @@ public static class KernelAgreement
                     new[] { U(n * outF), U(outF * inF, 0.3f), U(n * inF) }, new[] { 2 },
                     (b, v) => b.LinearBackwardData(n, inF, outF, v[0], v[1], v[2], acc));
             }
-            yield return new Case("linear backward filter", $"n={n} {inF}->{outF}, dw/db +=", ReductionTolerance,
-                new[] { U(n * inF), U(n * outF), U(outF * inF), U(outF) }, new[] { 2, 3 },
-                (b, v) => b.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3]));
+            foreach (bool acc in new[] { false, true })
+            {
+                yield return new Case("linear backward filter", $"n={n} {inF}->{outF}{(acc ? ", dw/db +=" : "")}", ReductionTolerance,
+                    new[] { U(n * inF), U(n * outF), U(outF * inF), U(outF) }, new[] { 2, 3 },
+                    (b, v) => b.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3], acc));
+            }
         }
         {
             const int n = 3, units = 7, pool = 3;

@@ -48,7 +48,6 @@ public static class ModelAgreement
             m.Forward(batch);
             m.GetOutput(embeddings, batch);
             candidate.Upload(upstream, m.OutputGradient);
-            m.ZeroGradients();
             m.Backward(batch);
             candidate.Synchronize();
             gradients = new float[info.ParameterLength];
@@ -68,7 +67,6 @@ public static class ModelAgreement
             m.Forward(1);
             m.GetOutput(refEmbeddings.AsSpan(i * info.EmbeddingSize, info.EmbeddingSize), 1);
             backend.Upload(upstream.AsSpan(i * info.EmbeddingSize, info.EmbeddingSize), m.OutputGradient);
-            m.ZeroGradients();
             m.Backward(1);
             refGradientParts[i] = new float[info.ParameterLength];
             backend.Download(m.ParameterGradients!.At(0), refGradientParts[i]);

@@ -34,7 +34,6 @@ public static class Throughput
         long length = m.Description.ParameterLength;
         void Step()
         {
-            m.ZeroGradients();
             m.Forward(batch);
             m.Backward(batch);
             backend.AdaGradStep(m.Parameters.At(0), m.ParameterGradients!.At(0), sumSquares.At(0), length, LearningRate, Epsilon);

@@ -44,7 +44,7 @@ internal sealed class DelegatingBackend : IBackend
 
     public void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate) => _inner.ConvBackwardData(g, n, dy, w, dx, accumulate);
 
-    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db) => _inner.ConvBackwardFilter(g, n, x, dy, dw, db);
+    public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) => _inner.ConvBackwardFilter(g, n, x, dy, dw, db, accumulate);
 
     public void ReluBackward(BufferView y, BufferView dy, long length)
     {
@@ -84,7 +84,7 @@ internal sealed class DelegatingBackend : IBackend
 
     public void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate) => _inner.LinearBackwardData(n, inFeatures, outFeatures, dy, w, dx, accumulate);
 
-    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db) => _inner.LinearBackwardFilter(n, inFeatures, outFeatures, x, dy, dw, db);
+    public void LinearBackwardFilter(int n, int inFeatures, int outFeatures, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) => _inner.LinearBackwardFilter(n, inFeatures, outFeatures, x, dy, dw, db, accumulate);
 
     public void MaxoutForward(int n, int units, int pool, BufferView x, BufferView y) => _inner.MaxoutForward(n, units, pool, x, y);
 

@@ -6,7 +6,8 @@ namespace FaceNetGen.Tests.Golden;
 
 /// <summary>
 /// Runs a golden case on one backend the way PyTorch ran it: deterministic weights and input, Forward, the upstream
-/// gradient r written into <see cref="FaceNetModel.OutputGradient"/>, ZeroGradients, Backward. Then reads tensors back.
+/// gradient r written into <see cref="FaceNetModel.OutputGradient"/>, Backward (which overwrites the parameter gradients,
+/// as PyTorch's first backward after zero_grad fills them). Then reads tensors back.
 /// </summary>
 public sealed class GoldenRunner : IDisposable
 {
@@ -22,7 +23,6 @@ public sealed class GoldenRunner : IDisposable
         Model.SetParameters(GoldenTensors.Parameters(Info, golden.WeightsSeed));
         Model.SetInput(GoldenTensors.Input(Info, n, golden.InputSeed), n);
         Model.Forward(n);
-        Model.ZeroGradients();
         backend.Upload(GoldenTensors.UpstreamGradient(Info, n, golden.GradientSeed), Model.OutputGradient);
         Model.Backward(n);
         backend.Synchronize();

@@ -70,7 +70,10 @@ public class CpuKernelAgreementTests
         }
         var dw = KernelHarness.Random(g.WeightSize, 15);
         var db = KernelHarness.Random(g.OutC, 16);
-        KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"backward filter {g}");
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward filter {g} acc={accumulate}");
+        }
     }
 
     public static IEnumerable<object[]> PoolCases()
@@ -198,9 +201,12 @@ public class CpuKernelAgreementTests
             {
                 KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} f4={f4} n={n} acc={accumulate}");
             }
-            // The filter gradient by the adjoint transforms (dw and db accumulate), ragged edge tiles included.
-            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 45), KernelHarness.Random(g.OutC, 46) },
-                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"winograd filter gradient {g}");
+            // The filter gradient by the adjoint transforms (dw and db overwritten, then accumulated), ragged edge tiles included.
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 45), KernelHarness.Random(g.OutC, 46) },
+                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"winograd filter gradient {g} acc={accumulate}");
+            }
         }
     }
 
@@ -241,9 +247,12 @@ public class CpuKernelAgreementTests
             KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"{label} backward data {g} n={n} acc={accumulate}");
         }
         if (!filter) return;
-        // The filter gradient by the adjoint transforms (dw and db accumulate).
-        KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, seed + 5), KernelHarness.Random(g.OutC, seed + 6) },
-            (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"{label} filter gradient {g} n={n}");
+        // The filter gradient by the adjoint transforms (dw and db overwritten, then accumulated).
+        foreach (bool accumulate in new[] { false, true })
+        {
+            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, seed + 5), KernelHarness.Random(g.OutC, seed + 6) },
+                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"{label} filter gradient {g} n={n} acc={accumulate}");
+        }
     }
 
     [Theory]
@@ -269,7 +278,7 @@ public class CpuKernelAgreementTests
     {
         // Tiny maps whose weights outnumber a part's columns split dW's rows across the workers (more than one thread):
         // 3×3 same, 1×1, stride 2 onto 3×3, tap counts that are not whole register tiles (9·23 = 207), more items than
-        // a worker's share of output channels for db. dw and db accumulate.
+        // a worker's share of output channels for db. dw and db overwritten, then accumulated.
         foreach (var (g, n) in new[]
                  {
                      (Conv(24, 3, 3, 40, 3, 1, 1), 4), (Conv(50, 3, 3, 48, 1, 1, 0), 3), (Conv(20, 6, 5, 48, 3, 2, 1), 4),
@@ -280,8 +289,11 @@ public class CpuKernelAgreementTests
             Assert.Equal(threads > 1, CpuBackend.ConvBackwardFilterWorkSplitsRows(g, n, threads));
             var x = KernelHarness.Random(n * g.InSize, 80);
             var dy = KernelHarness.Random(n * g.OutSize, 81);
-            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 82), KernelHarness.Random(g.OutC, 83) },
-                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"row-split filter gradient {g}, batch {n}");
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 82), KernelHarness.Random(g.OutC, 83) },
+                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"row-split filter gradient {g}, batch {n}, acc={accumulate}");
+            }
         }
     }
 
@@ -313,10 +325,13 @@ public class CpuKernelAgreementTests
                 {
                     KernelHarness.Agree(cpu, new[] { x, wt, b, new float[n * g.OutSize] }, (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3], relu), what: $"direct={direct} {g} relu={relu}");
                 }
-                // The filter gradient of these layers runs on the same prepared bands (dw and db accumulate).
+                // The filter gradient of these layers runs on the same prepared bands (dw and db overwritten, then accumulated).
                 var dy = KernelHarness.Random(n * g.OutSize, 73);
-                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 74), KernelHarness.Random(g.OutC, 75) },
-                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]), what: $"direct={direct} {g} filter gradient");
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 74), KernelHarness.Random(g.OutC, 75) },
+                        (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"direct={direct} {g} filter gradient acc={accumulate}");
+                }
             }
         }
         // 1×1 layers keep the GEMM, which reads their input in place.
@@ -420,7 +435,10 @@ public class CpuKernelAgreementTests
             }
             var dw = KernelHarness.Random(outF * inF, 45);
             var db = KernelHarness.Random(outF, 46);
-            KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3]), what: "linear filter");
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3], accumulate), what: $"linear filter acc={accumulate}");
+            }
         }
 
         foreach (var (n, units, pool) in new[] { (2, 5, 2), (3, 7, 3), (1, 4, 1) })

@@ -99,7 +99,7 @@ public class GradientCheckTests
             for (int i = 0; i < dy.Length; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
         }
         var dx = Analytic(new[] { dy, wt, new float[x.Length] }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], false), 2);
-        var grads = KernelHarness.Run(reference, new[] { x, dy, new float[wt.Length], new float[k] }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3]));
+        var grads = KernelHarness.Run(reference, new[] { x, dy, new float[wt.Length], new float[k] }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate: false));
         // The ReLU's region: the signs of the pre-activations.
         string Signs(float[][] v)
         {
@@ -166,7 +166,7 @@ public class GradientCheckTests
         y = KernelHarness.Run(reference, new[] { x, w, b, y }, forward)[3];
         var dy = r.Select((v, i) => !relu || y[i] > 0 ? v : 0).ToArray();
         var dx = Analytic(new[] { dy, w, new float[x.Length] }, (be, v) => be.LinearBackwardData(n, inF, outF, v[0], v[1], v[2], false), 2);
-        var grads = KernelHarness.Run(reference, new[] { x, dy, new float[w.Length], new float[outF] }, (be, v) => be.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3]));
+        var grads = KernelHarness.Run(reference, new[] { x, dy, new float[w.Length], new float[outF] }, (be, v) => be.LinearBackwardFilter(n, inF, outF, v[0], v[1], v[2], v[3], accumulate: false));
         Check(new[] { x, w, b, y }, 0, 3, forward, r, dx, "linear dx");
         Check(new[] { x, w, b, y }, 1, 3, forward, r, grads[2], "linear dw");
         Check(new[] { x, w, b, y }, 2, 3, forward, r, grads[3], "linear db");

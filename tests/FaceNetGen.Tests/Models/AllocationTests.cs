@@ -30,7 +30,6 @@ public class AllocationTests
             model.Forward(batch);
             model.GetOutput(embeddings, batch);
             backend.Upload(dEmbedding, model.OutputGradient);
-            model.ZeroGradients();
             model.Backward(batch);
             backend.AdaGradStep(model.Parameters.At(0), model.ParameterGradients!.At(0), sumSquares.At(0), info.ParameterLength, 0.05f, 1e-8f);
         }

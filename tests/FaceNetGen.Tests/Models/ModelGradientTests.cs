@@ -21,7 +21,8 @@ public class ModelGradientTests
         model.GetOutput(e, Batch);
         double loss = 0;
         for (int i = 0; i < e.Length; i++) loss += (double)r[i] * e[i];
-        model.ZeroGradients();
+        // Stale gradients are NaN: Backward overwrites every parameter's gradient, or the comparisons fail.
+        model.Backend.Fill(model.ParameterGradients!.At(0), model.Description.ParameterLength, float.NaN);
         model.Backend.Upload(r, model.OutputGradient);
         model.Backward(Batch);
         var grads = new float[model.Description.ParameterLength];
@@ -121,5 +122,26 @@ public class ModelGradientTests
                 }
             }
         }
+    }
+    [Fact]
+    public void Backward_overwrites_parameter_gradients_or_adds_to_them_when_asked()
+    {
+        // Step fills the gradients with NaN before Backward; an accumulating call after it adds the same batch's
+        // gradients again (twice the first), and a plain call after that overwrites them back.
+        using var cpu = new CpuBackend();
+        using var model = new GradCheckNet(cpu, Batch, training: true);
+        var (input, parameters, r) = Data(GradCheckNet.Info);
+        var first = Step(model, input, parameters, r).Gradients;
+        Assert.All(first, v => Assert.True(float.IsFinite(v)));
+        Assert.Contains(first, v => v != 0);
+
+        var read = new float[first.Length];
+        model.Backward(Batch, accumulate: true);
+        cpu.Download(model.ParameterGradients!.At(0), read);
+        KernelHarness.AssertClose(first.Select(v => 2 * v).ToArray(), read, 1e-5, "gradients after an accumulating Backward");
+
+        model.Backward(Batch);
+        cpu.Download(model.ParameterGradients!.At(0), read);
+        KernelHarness.AssertClose(first, read, 1e-5, "gradients after an overwriting Backward");
     }
 }
