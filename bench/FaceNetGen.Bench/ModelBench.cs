@@ -345,7 +345,7 @@ public static class ModelBench
         return sw.Elapsed.TotalSeconds / iterations;
     }
 
-    private static float[] Random(int length, ulong seed, float scale = 1f)
+    internal static float[] Random(int length, ulong seed, float scale = 1f)
     {
         var r = new DeterministicRandom(seed);
         var a = new float[length];

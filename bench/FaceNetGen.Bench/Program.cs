@@ -24,8 +24,10 @@ public static class Program
             case "conv":
                 ConvSplitBench.Run(args.Skip(1).ToArray());
                 return 0;
+            case "ab":
+                return AbBench.Run(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P] [--cold]|pool [--cold]|linear [--shape IN,OUT] [--batch N]]");
+                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P] [--cold]|pool [--cold]|linear [--shape IN,OUT] [--batch N]|ab [--model NN4] [--batch 16] [--seconds 30] [--a SETTINGS] [--b SETTINGS] [--forward]]");
                 return 2;
         }
     }

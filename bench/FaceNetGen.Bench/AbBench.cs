@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using FaceNetGen.Backends.Cpu;
+using FaceNetGen.Models;
+
+namespace FaceNetGen.Bench;
+
+/// <summary>
+/// `bench ab`: one model on two CPU backend settings in one process, taking training steps (or forward passes) in
+/// turn, so that both see the same phases of a shared machine. This machine's speed moves in phases of 20–60 s, which
+/// misled comparisons of whole runs; neighbouring steps share a phase, so the median of the pairs' ratios is the
+/// figure to trust. Settings: <c>winograd=on|off</c>, <c>direct=on|off</c>, <c>simd=512|256|128|scalar</c>,
+/// <c>threads=N</c>, comma-separated.
+/// </summary>
+internal static class AbBench
+{
+    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct)
+    {
+        public static Setting Parse(string text, int threads)
+        {
+            var s = new Setting(text, threads, null, true, true);
+            foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
+                string value = kv.Length == 2 ? kv[1] : throw new ArgumentException($"setting '{part}' is not key=value");
+                s = kv[0] switch
+                {
+                    "winograd" => s with { Winograd = OnOff(part, value) },
+                    "direct" => s with { Direct = OnOff(part, value) },
+                    "threads" => s with { Threads = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "simd" => s with
+                    {
+                        Simd = value switch
+                        {
+                            "512" => SimdLevel.Vector512,
+                            "256" => SimdLevel.Vector256,
+                            "128" => SimdLevel.Vector128,
+                            "scalar" => SimdLevel.Scalar,
+                            _ => throw new ArgumentException($"setting '{part}': simd is 512, 256, 128 or scalar"),
+                        },
+                    },
+                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, simd, threads)"),
+                };
+            }
+            return s;
+        }
+
+        private static bool OnOff(string part, string value) => value switch
+        {
+            "on" or "true" => true,
+            "off" or "false" => false,
+            _ => throw new ArgumentException($"setting '{part}': use on or off"),
+        };
+
+        public CpuBackend Create() => new(Threads, Simd, Winograd, Direct);
+    }
+
+    public static int Run(string[] args)
+    {
+        string model = "NN4", aText = "", bText = "winograd=off";
+        int batch = 16, threads = Environment.ProcessorCount;
+        double seconds = 30;
+        bool forward = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--model": model = Next(); break;
+                case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--a": aText = Next(); break;
+                case "--b": bText = Next(); break;
+                case "--forward": forward = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        var a = Setting.Parse(aText, threads);
+        var b = Setting.Parse(bText, threads);
+        var entry = ModelCatalog.Get(model);
+
+        using var backendA = a.Create();
+        using var backendB = b.Create();
+        using var modelA = entry.Create(backendA, batch, !forward);
+        using var modelB = entry.Create(backendB, batch, !forward);
+        modelA.InitializeParameters(1);
+        modelB.SetParameters(modelA.GetParameters());
+        var info = modelA.Description;
+        var input = ModelBench.Random(batch * info.InputSize, 2);
+        var dOut = ModelBench.Random(batch * info.EmbeddingSize, 3, 0.01f);
+        modelA.SetInput(input, batch);
+        modelB.SetInput(input, batch);
+        Action Step(FaceNetModel m, CpuBackend backend) => forward
+            ? () => m.Forward(batch)
+            : () =>
+            {
+                m.Forward(batch);
+                backend.Upload(dOut, m.OutputGradient);
+                m.Backward(batch);
+            };
+        var stepA = Step(modelA, backendA);
+        var stepB = Step(modelB, backendB);
+
+        // Both compute the same function: their embeddings agree before any timing.
+        stepA();
+        stepB();
+        var embA = new float[batch * info.EmbeddingSize];
+        var embB = new float[embA.Length];
+        modelA.GetOutput(embA, batch);
+        modelB.GetOutput(embB, batch);
+        double maxDiff = embA.Zip(embB, (x, y) => Math.Abs(x - y)).Max();
+        Console.WriteLine($"{model}, batch {batch}, {(forward ? "forward passes" : "training steps (forward, backward)")}, taking turns for {seconds:F0} s");
+        Console.WriteLine($"A: {Describe(a, backendA)}");
+        Console.WriteLine($"B: {Describe(b, backendB)}");
+        Console.WriteLine($"largest embedding difference between A and B: {maxDiff:G3}");
+        for (int i = 0; i < 2; i++)
+        {
+            stepA();
+            stepB();
+        }
+
+        var timesA = new List<double>();
+        var timesB = new List<double>();
+        var clock = Stopwatch.StartNew();
+        for (int pair = 0; clock.Elapsed.TotalSeconds < seconds || pair < 3; pair++)
+        {
+            // Which goes first alternates too, so that neither always follows the other.
+            bool aFirst = pair % 2 == 0;
+            double first = Timed(aFirst ? stepA : stepB), second = Timed(aFirst ? stepB : stepA);
+            timesA.Add(aFirst ? first : second);
+            timesB.Add(aFirst ? second : first);
+        }
+        var ratios = timesB.Zip(timesA, (tb, ta) => tb / ta).ToList();
+        Console.WriteLine($"pairs: {timesA.Count}; median ms per step: A {Median(timesA) * 1e3:F2}, B {Median(timesB) * 1e3:F2}");
+        Console.WriteLine($"B's time over A's, median of the pairs: {Median(ratios):F4} (quartiles {Quantile(ratios, 0.25):F4}–{Quantile(ratios, 0.75):F4})");
+        // Thirds of the run: a ratio that holds across the machine's phases is the same in each.
+        int third = Math.Max(1, ratios.Count / 3);
+        var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
+        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Median(l).ToString("F4", CultureInfo.InvariantCulture))));
+        return 0;
+    }
+
+    private static string Describe(Setting s, CpuBackend backend) =>
+        $"'{s.Text}' → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")})";
+
+    private static double Timed(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static double Median(List<double> values) => Quantile(values, 0.5);
+
+    private static double Quantile(List<double> values, double q)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        double pos = q * (v.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+    }
+}
