@@ -325,8 +325,8 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// dw += Σ dy·im2col(x)ᵀ and db += Σ dy. Each of up to <see cref="Threads"/> items owns a static range of images
-    /// and a private Wᵀ-shaped accumulator (K × OutC); the accumulators are added into dw in item order.
+    /// dw (=|+=) Σ dy·im2col(x)ᵀ and db (=|+=) Σ dy. Each of up to <see cref="Threads"/> items owns a static range of images
+    /// and a private Wᵀ-shaped accumulator (K × OutC); the accumulators are summed in item order into dw (stored, or added to it).
     /// </summary>
     private sealed partial class ConvBackwardFilterWork(CpuBackend owner) : IParallelWork
     {
@@ -576,7 +576,7 @@ public sealed unsafe partial class CpuBackend
     /// <summary>
     /// dw (=|+=) Σ dy·im2col(x)ᵀ and db (=|+=) Σ dy with dW's columns (the K = InC·kh·kw taps) split across the workers: each item
     /// packs its taps' rows of the whole batch's column matrix and the whole batch's dyᵀ, multiplies them over all the
-    /// batch's pixels at once, and adds its block transposed straight into dw, so no two items write the same floats and
+    /// batch's pixels at once, and stores or adds its block transposed straight into dw, so no two items write the same floats and
     /// nothing is left to reduce; each also sums db for a range of output channels.
     /// </summary>
     private sealed class FilterRowsWork(CpuBackend owner) : IParallelWork
