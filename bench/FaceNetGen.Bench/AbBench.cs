@@ -142,7 +142,7 @@ internal static class AbBench
     }
 
     private static string Describe(Setting s, CpuBackend backend) =>
-        $"'{s.Text}' → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")})";
+        $"{(s.Text.Length == 0 ? "defaults" : $"'{s.Text}'")} → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")})";
 
     private static double Timed(Action action)
     {
