@@ -4,6 +4,20 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        try
+        {
+            return Dispatch(args);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            // A mistyped option or setting: its message, without a stack trace.
+            Console.Error.WriteLine($"bench: {e.Message}");
+            return 2;
+        }
+    }
+
+    private static int Dispatch(string[] args)
+    {
         string what = args.Length > 0 ? args[0] : "all";
         switch (what)
         {
