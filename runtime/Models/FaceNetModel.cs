@@ -151,6 +151,10 @@ public abstract class FaceNetModel : IDisposable
         return host;
     }
 
+    /// <summary>
+    /// Sets <see cref="ParameterGradients"/> to zero. A plain <see cref="Backward"/> overwrites them, so this is only
+    /// needed before a series of accumulating calls that does not begin with an overwriting one.
+    /// </summary>
     public void ZeroGradients()
     {
         if (ParameterGradients is null) throw new InvalidOperationException("This model was built for inference and has no gradients.");
