@@ -68,12 +68,7 @@ public class CpuKernelAgreementTests
         {
             KernelHarness.Agree(cpu, new[] { dy, w, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"backward data {g} acc={accumulate}");
         }
-        var dw = KernelHarness.Random(g.WeightSize, 15);
-        var db = KernelHarness.Random(g.OutC, 16);
-        foreach (bool accumulate in new[] { false, true })
-        {
-            KernelHarness.Agree(cpu, new[] { x, dy, dw, db }, (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"backward filter {g} acc={accumulate}");
-        }
+        FilterGradientAgrees(cpu, g, n, x, dy, 15, $"backward filter {g}");
     }
 
     public static IEnumerable<object[]> PoolCases()
@@ -202,11 +197,7 @@ public class CpuKernelAgreementTests
                 KernelHarness.Agree(cpu, new[] { dy, wt, dx }, (be, v) => be.ConvBackwardData(g, n, v[0], v[1], v[2], accumulate), what: $"winograd backward data {g} f4={f4} n={n} acc={accumulate}");
             }
             // The filter gradient by the adjoint transforms (dw and db overwritten, then accumulated), ragged edge tiles included.
-            foreach (bool accumulate in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 45), KernelHarness.Random(g.OutC, 46) },
-                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"winograd filter gradient {g} acc={accumulate}");
-            }
+            FilterGradientAgrees(cpu, g, n, x, dy, 45, $"winograd filter gradient {g}");
         }
     }
 
@@ -248,10 +239,19 @@ public class CpuKernelAgreementTests
         }
         if (!filter) return;
         // The filter gradient by the adjoint transforms (dw and db overwritten, then accumulated).
+        FilterGradientAgrees(cpu, g, n, x, dy, seed + 5, $"{label} filter gradient {g} n={n}");
+    }
+
+    /// <summary>
+    /// The filter gradient against the reference from random dw and db (seeds <paramref name="seed"/> and seed + 1):
+    /// overwritten, then accumulated.
+    /// </summary>
+    private static void FilterGradientAgrees(CpuBackend cpu, ConvGeometry g, int n, float[] x, float[] dy, int seed, string what)
+    {
         foreach (bool accumulate in new[] { false, true })
         {
-            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, seed + 5), KernelHarness.Random(g.OutC, seed + 6) },
-                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"{label} filter gradient {g} n={n} acc={accumulate}");
+            KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, seed), KernelHarness.Random(g.OutC, seed + 1) },
+                (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"{what} acc={accumulate}");
         }
     }
 
@@ -289,11 +289,7 @@ public class CpuKernelAgreementTests
             Assert.Equal(threads > 1, CpuBackend.ConvBackwardFilterWorkSplitsRows(g, n, threads));
             var x = KernelHarness.Random(n * g.InSize, 80);
             var dy = KernelHarness.Random(n * g.OutSize, 81);
-            foreach (bool accumulate in new[] { false, true })
-            {
-                KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 82), KernelHarness.Random(g.OutC, 83) },
-                    (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"row-split filter gradient {g}, batch {n}, acc={accumulate}");
-            }
+            FilterGradientAgrees(cpu, g, n, x, dy, 82, $"row-split filter gradient {g}, batch {n},");
         }
     }
 
@@ -327,11 +323,7 @@ public class CpuKernelAgreementTests
                 }
                 // The filter gradient of these layers runs on the same prepared bands (dw and db overwritten, then accumulated).
                 var dy = KernelHarness.Random(n * g.OutSize, 73);
-                foreach (bool accumulate in new[] { false, true })
-                {
-                    KernelHarness.Agree(cpu, new[] { x, dy, KernelHarness.Random(g.WeightSize, 74), KernelHarness.Random(g.OutC, 75) },
-                        (be, v) => be.ConvBackwardFilter(g, n, v[0], v[1], v[2], v[3], accumulate), what: $"direct={direct} {g} filter gradient acc={accumulate}");
-                }
+                FilterGradientAgrees(cpu, g, n, x, dy, 74, $"direct={direct} {g} filter gradient");
             }
         }
         // 1×1 layers keep the GEMM, which reads their input in place.
