@@ -10,15 +10,15 @@ namespace FaceNetGen.Bench;
 /// turn, so that both see the same phases of a shared machine. This machine's speed moves in phases of 20–60 s, which
 /// misled comparisons of whole runs; neighbouring steps share a phase, so the median of the pairs' ratios is the
 /// figure to trust. Settings: <c>winograd=on|off</c>, <c>direct=on|off</c>, <c>simd=512|256|128|scalar</c>,
-/// <c>threads=N</c>, comma-separated.
+/// <c>threads=N</c>, <c>batch=N</c>, comma-separated. Times are compared per image, so that two batch sizes can be.
 /// </summary>
 internal static class AbBench
 {
-    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct)
+    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct, int Batch)
     {
-        public static Setting Parse(string text, int threads)
+        public static Setting Parse(string text, int threads, int batch)
         {
-            var s = new Setting(text, threads, null, true, true);
+            var s = new Setting(text, threads, null, true, true, batch);
             foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
@@ -27,7 +27,8 @@ internal static class AbBench
                 {
                     "winograd" => s with { Winograd = OnOff(part, value) },
                     "direct" => s with { Direct = OnOff(part, value) },
-                    "threads" => s with { Threads = int.Parse(value, CultureInfo.InvariantCulture) },
+                    "threads" => s with { Threads = Positive(part, value) },
+                    "batch" => s with { Batch = Positive(part, value) },
                     "simd" => s with
                     {
                         Simd = value switch
@@ -39,11 +40,16 @@ internal static class AbBench
                             _ => throw new ArgumentException($"setting '{part}': simd is 512, 256, 128 or scalar"),
                         },
                     },
-                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, simd, threads)"),
+                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, simd, threads, batch)"),
                 };
             }
             return s;
         }
+
+        private static int Positive(string part, string value) =>
+            int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0
+                ? v
+                : throw new ArgumentException($"setting '{part}': a whole number of at least 1");
 
         private static bool OnOff(string part, string value) => value switch
         {
@@ -76,44 +82,51 @@ internal static class AbBench
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
-        var a = Setting.Parse(aText, threads);
-        var b = Setting.Parse(bText, threads);
+        var a = Setting.Parse(aText, threads, batch);
+        var b = Setting.Parse(bText, threads, batch);
         var entry = ModelCatalog.Get(model);
 
         using var backendA = a.Create();
         using var backendB = b.Create();
-        using var modelA = entry.Create(backendA, batch, !forward);
-        using var modelB = entry.Create(backendB, batch, !forward);
+        using var modelA = entry.Create(backendA, a.Batch, !forward);
+        using var modelB = entry.Create(backendB, b.Batch, !forward);
         modelA.InitializeParameters(1);
         modelB.SetParameters(modelA.GetParameters());
         var info = modelA.Description;
-        var input = ModelBench.Random(batch * info.InputSize, 2);
-        var dOut = ModelBench.Random(batch * info.EmbeddingSize, 3, 0.01f);
-        modelA.SetInput(input, batch);
-        modelB.SetInput(input, batch);
-        Action Step(FaceNetModel m, CpuBackend backend) => forward
-            ? () => m.Forward(batch)
-            : () =>
-            {
-                m.Forward(batch);
-                backend.Upload(dOut, m.OutputGradient);
-                m.Backward(batch);
-            };
-        var stepA = Step(modelA, backendA);
-        var stepB = Step(modelB, backendB);
+        int most = Math.Max(a.Batch, b.Batch), common = Math.Min(a.Batch, b.Batch);
+        // The smaller batch is the larger one's first images, so their embeddings can be compared.
+        var input = ModelBench.Random(most * info.InputSize, 2);
+        var dOut = ModelBench.Random(most * info.EmbeddingSize, 3, 0.01f);
+        modelA.SetInput(input.AsSpan(0, a.Batch * info.InputSize), a.Batch);
+        modelB.SetInput(input.AsSpan(0, b.Batch * info.InputSize), b.Batch);
+        Action Step(FaceNetModel m, CpuBackend backend, int n)
+        {
+            var gradient = dOut.AsSpan(0, n * info.EmbeddingSize).ToArray();
+            return forward
+                ? () => m.Forward(n)
+                : () =>
+                {
+                    m.Forward(n);
+                    backend.Upload(gradient, m.OutputGradient);
+                    m.Backward(n);
+                };
+        }
+        var stepA = Step(modelA, backendA, a.Batch);
+        var stepB = Step(modelB, backendB, b.Batch);
 
         // Both compute the same function: their embeddings agree before any timing.
         stepA();
         stepB();
-        var embA = new float[batch * info.EmbeddingSize];
-        var embB = new float[embA.Length];
-        modelA.GetOutput(embA, batch);
-        modelB.GetOutput(embB, batch);
-        double maxDiff = embA.Zip(embB, (x, y) => Math.Abs(x - y)).Max();
-        Console.WriteLine($"{model}, batch {batch}, {(forward ? "forward passes" : "training steps (forward, backward)")}, taking turns for {seconds:F0} s");
+        var embA = new float[a.Batch * info.EmbeddingSize];
+        var embB = new float[b.Batch * info.EmbeddingSize];
+        modelA.GetOutput(embA, a.Batch);
+        modelB.GetOutput(embB, b.Batch);
+        double maxDiff = embA.Take(common * info.EmbeddingSize).Zip(embB, (x, y) => Math.Abs(x - y)).Max();
+        string batches = a.Batch == b.Batch ? $"batch {a.Batch}" : $"batch {a.Batch} against {b.Batch}";
+        Console.WriteLine($"{model}, {batches}, {(forward ? "forward passes" : "training steps (forward, backward)")}, taking turns for {seconds:F0} s");
         Console.WriteLine($"A: {Describe(a, backendA)}");
         Console.WriteLine($"B: {Describe(b, backendB)}");
-        Console.WriteLine($"largest embedding difference between A and B: {maxDiff:G3}");
+        Console.WriteLine($"largest embedding difference between A and B{(a.Batch == b.Batch ? "" : $" (their first {common} images)")}: {maxDiff:G3}");
         for (int i = 0; i < 2; i++)
         {
             stepA();
@@ -128,12 +141,13 @@ internal static class AbBench
             // Which goes first alternates too, so that neither always follows the other.
             bool aFirst = pair % 2 == 0;
             double first = Timed(aFirst ? stepA : stepB), second = Timed(aFirst ? stepB : stepA);
-            timesA.Add(aFirst ? first : second);
-            timesB.Add(aFirst ? second : first);
+            timesA.Add((aFirst ? first : second) / a.Batch);
+            timesB.Add((aFirst ? second : first) / b.Batch);
         }
         var ratios = timesB.Zip(timesA, (tb, ta) => tb / ta).ToList();
-        Console.WriteLine($"pairs: {timesA.Count}; median ms per step: A {Median(timesA) * 1e3:F2}, B {Median(timesB) * 1e3:F2}");
-        Console.WriteLine($"B's time over A's, median of the pairs: {Median(ratios):F4} (quartiles {Quantile(ratios, 0.25):F4}–{Quantile(ratios, 0.75):F4})");
+        string unit = forward ? "pass" : "step";
+        Console.WriteLine($"pairs: {timesA.Count}; median ms per {unit}: A {Median(timesA) * a.Batch * 1e3:F2}, B {Median(timesB) * b.Batch * 1e3:F2}; per image: A {Median(timesA) * 1e3:F3}, B {Median(timesB) * 1e3:F3}");
+        Console.WriteLine($"B's time per image over A's, median of the pairs: {Median(ratios):F4} (quartiles {Quantile(ratios, 0.25):F4}–{Quantile(ratios, 0.75):F4})");
         // Thirds of the run: a ratio that holds across the machine's phases is the same in each.
         int third = Math.Max(1, ratios.Count / 3);
         var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
@@ -142,7 +156,7 @@ internal static class AbBench
     }
 
     private static string Describe(Setting s, CpuBackend backend) =>
-        $"{(s.Text.Length == 0 ? "defaults" : $"'{s.Text}'")} → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")})";
+        $"{(s.Text.Length == 0 ? "defaults" : $"'{s.Text}'")} → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")}), batch {s.Batch}";
 
     private static double Timed(Action action)
     {
