@@ -6,7 +6,8 @@ namespace FaceNetGen.Backends.Cpu;
 /// <summary>
 /// The fast CPU backend: packed, register-blocked SIMD GEMM (Vector512, then Vector256, then Vector128, then scalar)
 /// under convolutions (im2col into packed panels one K block at a time; Winograd F(2×2, 3×3) or F(4×4, 3×3) for all
-/// three passes of 3×3 stride-1 layers on maps of 4×4 and more, the shapes where it measures faster; a direct kernel for the first
+/// three passes of 3×3 stride-1 layers on maps of 4×4 and more, the shapes where it measures faster; one GEMM per tap,
+/// over only the positions it reaches, for those on smaller maps; a direct kernel for the first
 /// layers, whose few input channels make im2col a poor fit; and 1×1 layers of up to 64 outputs computed from the input
 /// in place), fully connected layers, and vectorised pooling, normalisation and optimiser kernels, spread over a fixed
 /// pool of worker threads.
@@ -68,6 +69,8 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _winograd = new WinogradForwardWork(this);
         _winograd5 = new Winograd5Work(this);
         _direct = new DirectConvWork(this);
+        _taps = new TapConvWork(this);
+        _tapFilter = new TapFilterWork(this);
         _convPool = new ConvPoolWork(this);
         _pointwise = new PointwiseWork(this);
         _linearForward = new LinearForwardWork(this);

@@ -124,6 +124,7 @@ public sealed unsafe partial class CpuBackend
         float* px = P(x, (long)n * g.InSize), pw = P(w, g.WeightSize), pb = P(b, g.OutC), py = P(y, ImageStride.Span(n, stride, g.OutSize));
         // Winograd before direct: the only shapes both take (24 input channels, 3×3) are faster with Winograd.
         if (TakesPointwise(g)) _pointwise.Run(g, n, px, pw, pb, py, relu, stride);
+        else if (TakesTaps(g, n)) _taps.Run(g, n, px, pw, pb, py, relu, transposed: false, accumulate: false, stride);
         else if (TakesWinograd(g, n)) _winograd.Run(g, n, px, pw, pb, py, relu, yStride: stride);
         else if (TakesWinograd5(g, n)) _winograd5.Run(g, n, px, pw, pb, py, relu, transposed: false, accumulate: false, stride);
         else if (TakesDirect(g)) _direct.Run(g, n, px, pw, pb, py, relu, stride);
@@ -133,13 +134,18 @@ public sealed unsafe partial class CpuBackend
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
     {
         var t = Transposed(g);
-        if (TakesWinograd(t, n)) _winograd.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate);
+        if (TakesTaps(t, n)) _taps.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, t.OutSize);
+        else if (TakesWinograd(t, n)) _winograd.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate);
         else if (TakesWinograd5(t, n)) _winograd5.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, g.InSize);
         else _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
     }
 
-    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate) =>
-        _convFilter.Run(g, n, P(x, (long)n * g.InSize), P(dy, (long)n * g.OutSize), P(dw, g.WeightSize), P(db, g.OutC), accumulate);
+    public override void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
+    {
+        float* px = P(x, (long)n * g.InSize), pdy = P(dy, (long)n * g.OutSize), pdw = P(dw, g.WeightSize), pdb = P(db, g.OutC);
+        if (TakesTaps(g, n)) _tapFilter.Run(g, n, px, pdy, pdw, pdb, accumulate);
+        else _convFilter.Run(g, n, px, pdy, pdw, pdb, accumulate);
+    }
 
     /// <summary>The geometry under which a (n, C, H, W) tensor's pixels are the columns of a C-row matrix.</summary>
     private static ConvGeometry Pointwise(int channels, int h, int w) => new(channels, h, w, channels, h, w, 1, 1, 1, 1, 0, 0);

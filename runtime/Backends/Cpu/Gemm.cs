@@ -59,13 +59,17 @@ internal static unsafe class Gemm
     /// <summary>Floats of scratch <see cref="Multiply"/> needs for edge tiles.</summary>
     public const int ScratchFloats = 8 * KC + 8 * 32;
 
-    /// <summary>Packs row-major B (K×N, leading dimension ldb).</summary>
-    public static void PackB(int k, int n, float* b, int ldb, float* packed, int nr)
+    /// <summary>
+    /// Packs row-major B (K×N, leading dimension ldb). With <paramref name="totalRows"/> and <paramref name="rowOffset"/>,
+    /// writes these K rows as rows [rowOffset, rowOffset + K) of a packed B of totalRows rows.
+    /// </summary>
+    public static void PackB(int k, int n, float* b, int ldb, float* packed, int nr, int totalRows = -1, int rowOffset = 0)
     {
+        if (totalRows < 0) totalRows = k;
         for (int j0 = 0; j0 < n; j0 += nr)
         {
             int w = Math.Min(nr, n - j0);
-            float* dst = packed + (long)j0 * k;
+            float* dst = packed + (long)j0 * totalRows + (long)rowOffset * nr;
             for (int kk = 0; kk < k; kk++)
             {
                 float* src = b + (long)kk * ldb + j0;

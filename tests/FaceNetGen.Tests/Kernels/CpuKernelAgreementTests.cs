@@ -285,12 +285,46 @@ public class CpuKernelAgreementTests
                      (Conv(23, 3, 3, 33, 3, 1, 1), 2), (Conv(7, 2, 2, 17, 1, 1, 0), 3),
                  })
         {
-            using var cpu = new CpuBackend(threads, level);
+            // The 3×3 maps' tap GEMMs off, so that their shapes reach the row split.
+            using var cpu = new CpuBackend(threads, level) { Taps = false };
+            Assert.False(cpu.TakesTaps(g, n));
             Assert.Equal(threads > 1, CpuBackend.ConvBackwardFilterWorkSplitsRows(g, n, threads));
             var x = KernelHarness.Random(n * g.InSize, 80);
             var dy = KernelHarness.Random(n * g.OutSize, 81);
             FilterGradientAgrees(cpu, g, n, x, dy, 82, $"row-split filter gradient {g}, batch {n},");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Tap_gemms_of_maps_below_winograds_agree_with_the_reference(SimdLevel level, int threads)
+    {
+        // 3×3 "same" convolutions on maps of at most 3×3 run as one GEMM per tap over the positions it reaches: 3×3,
+        // 2×2, 3×2 and 1×1 maps (where only the centre tap reaches); output channels that are not whole parts of 16
+        // (33, the transposed data pass's 17) and fewer than two parts (16: one thread takes all); input channels
+        // that leave a tail after the reorder's sixteens (23); batches of 8 to 64 images (at least 64 columns).
+        foreach (var (c, h, w, k, n) in new[] { (23, 3, 3, 33, 8), (40, 3, 3, 48, 16), (17, 2, 2, 32, 17), (32, 3, 2, 20, 11), (16, 1, 1, 16, 64) })
+        {
+            var g = Conv(c, h, w, k, 3, 1, 1);
+            using var cpu = new CpuBackend(threads, level);
+            Assert.True(cpu.TakesTaps(g, n));
+            ConvPassesAgree(cpu, g, n, 90, 0.3f, filter: true, "taps");
+            // A forward output into its slice of a wider tensor (an inception branch writing into the concatenation).
+            var x = KernelHarness.Random(n * g.InSize, 95);
+            var wt = KernelHarness.Random(g.WeightSize, 96, 0.3f);
+            var b = KernelHarness.Random(g.OutC, 97);
+            long stride = g.OutSize + 5L * g.OutH * g.OutW;
+            KernelHarness.Agree(cpu, new[] { x, wt, b, KernelHarness.Random((int)(n * stride), 98) },
+                (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(2L * g.OutH * g.OutW), relu: true, yStride: stride), what: $"taps {g} n={n} strided");
+        }
+        // Off, and on larger maps (Winograd's), other kernels, too few channels or columns, they are not taken.
+        using var off = new CpuBackend(threads, level) { Taps = false };
+        Assert.False(off.TakesTaps(Conv(23, 3, 3, 33, 3, 1, 1), 16));
+        using var on = new CpuBackend(threads, level);
+        Assert.False(on.TakesTaps(Conv(23, 4, 4, 33, 3, 1, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 1, 1, 0), 16));
+        Assert.False(on.TakesTaps(Conv(23, 3, 3, 15, 3, 1, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 3, 1, 1), 7));
     }
 
     [Theory]
