@@ -10,15 +10,15 @@ namespace FaceNetGen.Bench;
 /// turn, so that both see the same phases of a shared machine. This machine's speed moves in phases of 20–60 s, which
 /// misled comparisons of whole runs; neighbouring steps share a phase, so the median of the pairs' ratios is the
 /// figure to trust. Settings: <c>winograd=on|off</c>, <c>direct=on|off</c>, <c>simd=512|256|128|scalar</c>,
-/// <c>threads=N</c>, <c>batch=N</c>, comma-separated. Times are compared per image, so that two batch sizes can be.
+/// <c>taps=on|off</c>, <c>threads=N</c>, <c>batch=N</c>, comma-separated. Times are compared per image, so that two batch sizes can be.
 /// </summary>
 internal static class AbBench
 {
-    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct, int Batch)
+    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct, bool Taps, int Batch)
     {
         public static Setting Parse(string text, int threads, int batch)
         {
-            var s = new Setting(text, threads, null, true, true, batch);
+            var s = new Setting(text, threads, null, true, true, true, batch);
             foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
@@ -27,6 +27,7 @@ internal static class AbBench
                 {
                     "winograd" => s with { Winograd = OnOff(part, value) },
                     "direct" => s with { Direct = OnOff(part, value) },
+                    "taps" => s with { Taps = OnOff(part, value) },
                     "threads" => s with { Threads = Positive(part, value) },
                     "batch" => s with { Batch = Positive(part, value) },
                     "simd" => s with
@@ -40,7 +41,7 @@ internal static class AbBench
                             _ => throw new ArgumentException($"setting '{part}': simd is 512, 256, 128 or scalar"),
                         },
                     },
-                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, simd, threads, batch)"),
+                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, taps, simd, threads, batch)"),
                 };
             }
             return s;
@@ -58,7 +59,7 @@ internal static class AbBench
             _ => throw new ArgumentException($"setting '{part}': use on or off"),
         };
 
-        public CpuBackend Create() => new(Threads, Simd, Winograd, Direct);
+        public CpuBackend Create() => new(Threads, Simd, Winograd, Direct) { Taps = Taps };
     }
 
     public static int Run(string[] args)
@@ -156,7 +157,7 @@ internal static class AbBench
     }
 
     private static string Describe(Setting s, CpuBackend backend) =>
-        $"{(s.Text.Length == 0 ? "defaults" : $"'{s.Text}'")} → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")}), batch {s.Batch}";
+        $"{(s.Text.Length == 0 ? "defaults" : $"'{s.Text}'")} → {backend.Description} (winograd {(s.Winograd ? "on" : "off")}, direct {(s.Direct ? "on" : "off")}, taps {(s.Taps ? "on" : "off")}), batch {s.Batch}";
 
     private static double Timed(Action action)
     {
