@@ -2,6 +2,7 @@
 
     /usr/bin/python3 bench/torch_bench.py [--models NN2,NN4,NNS2] [--threads N] [--batch 16] [--quick]
     /usr/bin/python3 bench/torch_bench.py --onnx DIR          # export instead of benchmarking
+    /usr/bin/python3 bench/torch_bench.py --serve --models NN4 [--batch 16] [--threads N]
 
 For each model it measures, in float32 on the CPU with torch.set_num_threads(N) (default: every core):
   * forward: images per second of model(x) under torch.no_grad();
@@ -15,6 +16,11 @@ GFLOP/s = 2 x multiply-adds x images/s (forward) and 3 x that (a training step i
 Output: one JSON object per model on stdout, one line each (the C# benchmark reads the lines starting with '{'),
 then a readable table on stderr. --quick (batch 4, one warm-up, one timed step, for smoke tests) runs in well
 under a minute on two cores; real measurements should use the defaults on an otherwise idle machine.
+
+--serve keeps one model loaded and takes commands on stdin, one a line, so that a caller can take turns with it
+(`bench versus`): "train S" or "forward S" runs whole steps for at least S seconds and answers
+{"steps": k, "seconds": t}; "quit" or the end of stdin ends it. It first prints {"ready": ...} with the model,
+batch and threads.
 
 --onnx DIR writes <MODEL>.onnx for each model (opset 17, input "input" (batch, 3, H, W), output "embedding"
 (batch, 128), the batch dimension dynamic) with the deterministic weights of tools/torch/golden_tensors.py
@@ -80,19 +86,15 @@ def timed(step, warmup: int, min_iters: int, min_time: float):
             return iters, elapsed
 
 
-def bench_model(name: str, args, madds_override: dict) -> dict:
-    model = load(name, args.seed)
+def steps(model: FaceNetTorch, batch: int, seed: int):
+    """The two measured steps of a model on a fixed batch: (forward, train)."""
     c, h, w = model.input_shape
-    x = torch.from_numpy(gt.input_batch((args.batch, c, h, w), args.seed + 1))
-    madds = madds_override.get(name, model.multiply_adds)
+    x = torch.from_numpy(gt.input_batch((batch, c, h, w), seed + 1))
+    optimizer = torch.optim.Adagrad(model.parameters(), lr=LEARNING_RATE)
 
     def forward():
         with torch.no_grad():
             model(x)
-
-    f_iters, f_time = timed(forward, args.warmup, args.iters, args.min_time)
-
-    optimizer = torch.optim.Adagrad(model.parameters(), lr=LEARNING_RATE)
 
     def train():
         optimizer.zero_grad(set_to_none=True)
@@ -100,6 +102,15 @@ def bench_model(name: str, args, madds_override: dict) -> dict:
         loss.backward()
         optimizer.step()
 
+    return forward, train
+
+
+def bench_model(name: str, args, madds_override: dict) -> dict:
+    model = load(name, args.seed)
+    c, h, w = model.input_shape
+    madds = madds_override.get(name, model.multiply_adds)
+    forward, train = steps(model, args.batch, args.seed)
+    f_iters, f_time = timed(forward, args.warmup, args.iters, args.min_time)
     t_iters, t_time = timed(train, args.warmup, args.iters, args.min_time)
     f_rate = args.batch * f_iters / f_time
     t_rate = args.batch * t_iters / t_time
@@ -124,6 +135,25 @@ def bench_model(name: str, args, madds_override: dict) -> dict:
         "trainGflops": round(3 * 2 * madds * t_rate / 1e9, 3),
         "quick": bool(args.quick),
     }
+
+
+def serve(name: str, args) -> None:
+    """Runs timed slices of one model's steps on request (see --serve), for a caller that takes turns with it."""
+    model = load(name, args.seed)
+    forward, train = steps(model, args.batch, args.seed)
+    print(json.dumps({"ready": True, "model": name, "batch": args.batch, "threads": torch.get_num_threads(),
+                      "framework": f"pytorch {torch.__version__}"}), flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] not in ("train", "forward") or len(words) != 2:
+            print(json.dumps({"error": f"unknown command '{line.strip()}' (train S, forward S, quit)"}), flush=True)
+            continue
+        iters, seconds = timed(train if words[0] == "train" else forward, 0, 1, float(words[1]))
+        print(json.dumps({"steps": iters, "seconds": round(seconds, 6)}), flush=True)
 
 
 def export_onnx(names, folder: str, seed: int) -> None:
@@ -178,6 +208,7 @@ def main(argv=None) -> int:
     ap.add_argument("--madds", action="append", metavar="NAME=VALUE", help="multiply-adds per image, instead of the spec's")
     ap.add_argument("--seed", type=int, default=1, help="stream of the deterministic weights (input: seed + 1)")
     ap.add_argument("--onnx", metavar="DIR", help="export the models to DIR/<MODEL>.onnx instead of benchmarking")
+    ap.add_argument("--serve", action="store_true", help="keep one model loaded and run timed slices on request (stdin)")
     args = ap.parse_args(argv)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     torch.manual_seed(0)
@@ -190,6 +221,11 @@ def main(argv=None) -> int:
         args.batch, args.warmup, args.iters, args.min_time = 4, 1, 1, 0.0
     if args.batch < 3:
         raise SystemExit("--batch must be at least 3 (the loss forms triplets within the batch)")
+    if args.serve:
+        if len(names) != 1:
+            raise SystemExit("--serve takes exactly one model")
+        serve(names[0], args)
+        return 0
     madds = parse_madds(args.madds)
     rows = []
     for name in names:

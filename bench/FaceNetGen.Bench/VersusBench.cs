@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FaceNetGen.Backends.Cpu;
+using FaceNetGen.Models;
+
+namespace FaceNetGen.Bench;
+
+/// <summary>
+/// `bench versus`: this engine and PyTorch take turns on one model, in slices of a few seconds, for a while. PyTorch
+/// runs in a process of its own (bench/torch_bench.py --serve) that waits on its stdin between slices, so that only
+/// one engine computes at a time. `models` measures each engine for some seconds a round, and this machine's speed
+/// moves in phases of 20–60 s that a round of one engine may catch and the other's miss; neighbouring slices share a
+/// phase, so the median of the pairs' speed ratios is the figure to trust, as in `ab`.
+/// </summary>
+internal static class VersusBench
+{
+    public static int Run(string[] args)
+    {
+        string model = "NN4";
+        int batch = 16, threads = Environment.ProcessorCount;
+        double seconds = 120, slice = 2;
+        bool forward = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--model": model = Next(); break;
+                case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--slice": slice = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--forward": forward = true; break;
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+        if (batch < 3) throw new ArgumentException("--batch must be at least 3 (PyTorch's loss forms triplets within the batch)");
+        if (threads < 1) throw new ArgumentException("--threads must be at least 1");
+        if (!(slice > 0) || !(seconds > 0)) throw new ArgumentException("--slice and --seconds must be positive");
+        var entry = ModelCatalog.Get(model);
+
+        using var torch = TorchServer.Start(model, batch, threads);
+        if (torch is null) return 1;
+
+        using var backend = new CpuBackend(threads);
+        using var trained = entry.Create(backend, batch, !forward);
+        trained.InitializeParameters(1);
+        var info = trained.Description;
+        var input = ModelBench.Random(batch * info.InputSize, 2);
+        var dOut = ModelBench.Random(batch * info.EmbeddingSize, 3, 0.01f);
+        trained.SetInput(input, batch);
+        using var sumSquares = backend.Allocate(info.ParameterLength);
+        Action step = forward
+            ? () => trained.Forward(batch)
+            : () =>
+            {
+                trained.Forward(batch);
+                backend.Upload(dOut, trained.OutputGradient);
+                trained.Backward(batch);
+                backend.AdaGradStep(trained.Parameters.At(0), trained.ParameterGradients!.At(0), sumSquares.At(0), info.ParameterLength, 1e-6f, 1e-8f);
+            };
+
+        string what = forward ? "forward passes" : "training steps (forward, backward, AdaGrad)";
+        Console.WriteLine($"{model}, batch {batch}, {threads} threads, {what}: FaceNetGen ({backend.Description}) and {torch.Framework} take turns in slices of {slice:G} s for {seconds:G} s");
+        // Warm-up: .NET compiles hot methods again, fully optimised, after some dozens of calls.
+        Slice(step, Math.Max(slice, 2));
+        torch.Slice(forward, Math.Max(slice, 2));
+
+        var ours = new List<double>();
+        var theirs = new List<double>();
+        var clock = Stopwatch.StartNew();
+        for (int pair = 0; clock.Elapsed.TotalSeconds < seconds || pair < 3; pair++)
+        {
+            // Which goes first alternates, so that neither always follows the other.
+            if (pair % 2 == 0)
+            {
+                ours.Add(batch * Slice(step, slice));
+                theirs.Add(batch * torch.Slice(forward, slice));
+            }
+            else
+            {
+                theirs.Add(batch * torch.Slice(forward, slice));
+                ours.Add(batch * Slice(step, slice));
+            }
+        }
+        var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
+        Console.WriteLine($"pairs: {ratios.Count}; images/s, median of the slices: FaceNetGen {Quantile(ours, 0.5):F2}, PyTorch {Quantile(theirs, 0.5):F2}");
+        Console.WriteLine($"FaceNetGen's speed over PyTorch's, median of the pairs: {Quantile(ratios, 0.5):F3} (quartiles {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3}, range {ratios.Min():F3}–{ratios.Max():F3})");
+        int third = Math.Max(1, ratios.Count / 3);
+        var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
+        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Quantile(l, 0.5).ToString("F3", CultureInfo.InvariantCulture))));
+        return 0;
+    }
+
+    /// <summary>Steps per second over whole steps run for at least <paramref name="seconds"/>.</summary>
+    private static double Slice(Action step, double seconds)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int steps = 0;
+        double elapsed;
+        do
+        {
+            step();
+            steps++;
+            elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        while (elapsed < seconds);
+        return steps / elapsed;
+    }
+
+    private static double Quantile(List<double> values, double q)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        double pos = q * (v.Length - 1);
+        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
+        return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+    }
+
+    /// <summary>bench/torch_bench.py --serve: one model loaded, timed slices on request.</summary>
+    private sealed class TorchServer : IDisposable
+    {
+        private readonly Process _process;
+        private readonly Task<string> _stderr;
+
+        private TorchServer(Process process, string framework)
+        {
+            _process = process;
+            _stderr = process.StandardError.ReadToEndAsync();
+            Framework = framework;
+        }
+
+        public string Framework { get; private set; }
+
+        public static TorchServer? Start(string model, int batch, int threads)
+        {
+            string script = Path.Combine(ModelBench.RepoRoot(), "bench", "torch_bench.py");
+            string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            var psi = new ProcessStartInfo(python)
+            {
+                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            foreach (var a in new[] { script, "--serve", "--models", model, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            Process process;
+            try
+            {
+                process = Process.Start(psi) ?? throw new InvalidOperationException("no process");
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                Console.WriteLine($"could not start {python} {script}: {e.Message}");
+                return null;
+            }
+            var server = new TorchServer(process, "PyTorch");
+            string? line = server.ReadReply();
+            if (line is null)
+            {
+                Console.WriteLine($"the PyTorch peer did not start (exit {(process.WaitForExit(10_000) ? process.ExitCode : -1)}): {server._stderr.Result.Trim()}");
+                server.Dispose();
+                return null;
+            }
+            using var doc = JsonDocument.Parse(line);
+            server.Framework = doc.RootElement.TryGetProperty("framework", out var f) ? f.GetString() ?? "PyTorch" : "PyTorch";
+            return server;
+        }
+
+        /// <summary>Steps per second of one slice of whole steps lasting at least <paramref name="seconds"/>.</summary>
+        public double Slice(bool forward, double seconds)
+        {
+            _process.StandardInput.WriteLine((forward ? "forward " : "train ") + seconds.ToString("R", CultureInfo.InvariantCulture));
+            _process.StandardInput.Flush();
+            string line = ReadReply() ?? throw new InvalidOperationException($"the PyTorch peer stopped: {_stderr.Result.Trim()}");
+            using var doc = JsonDocument.Parse(line);
+            var r = doc.RootElement;
+            if (r.TryGetProperty("error", out var error)) throw new InvalidOperationException("the PyTorch peer: " + error.GetString());
+            return r.GetProperty("steps").GetInt32() / r.GetProperty("seconds").GetDouble();
+        }
+
+        /// <summary>The next JSON line on the peer's stdout (anything else it prints is skipped), or null at its end.</summary>
+        private string? ReadReply()
+        {
+            string? line;
+            while ((line = _process.StandardOutput.ReadLine()) is not null)
+            {
+                if (line.StartsWith('{')) return line;
+            }
+            return null;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.StandardInput.WriteLine("quit");
+                    _process.StandardInput.Flush();
+                    if (!_process.WaitForExit(10_000)) _process.Kill();
+                }
+            }
+            catch (IOException)
+            {
+                // The peer already closed its end.
+            }
+            _process.Dispose();
+        }
+    }
+}
