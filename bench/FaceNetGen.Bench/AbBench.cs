@@ -64,25 +64,16 @@ internal static class AbBench
 
     public static int Run(string[] args)
     {
-        string model = "NN4", aText = "", bText = "winograd=off";
-        int batch = 16, threads = Environment.ProcessorCount;
-        double seconds = 30;
-        bool forward = false;
-        for (int i = 0; i < args.Length; i++)
+        string aText = "", bText = "winograd=off";
+        var (model, batch, threads, seconds, forward) = TurnOptions.Parse(args, 30, (option, next) =>
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            switch (option)
             {
-                case "--model": model = Next(); break;
-                case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--a": aText = Next(); break;
-                case "--b": bText = Next(); break;
-                case "--forward": forward = true; break;
-                default: throw new ArgumentException($"unknown option {args[i]}");
+                case "--a": aText = next(); return true;
+                case "--b": bText = next(); return true;
+                default: return false;
             }
-        }
+        });
         var a = Setting.Parse(aText, threads, batch);
         var b = Setting.Parse(bText, threads, batch);
         var entry = ModelCatalog.Get(model);

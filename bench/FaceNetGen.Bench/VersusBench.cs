@@ -17,24 +17,13 @@ internal static class VersusBench
 {
     public static int Run(string[] args)
     {
-        string model = "NN4";
-        int batch = 16, threads = Environment.ProcessorCount;
-        double seconds = 120, slice = 2;
-        bool forward = false;
-        for (int i = 0; i < args.Length; i++)
+        double slice = 2;
+        var (model, batch, threads, seconds, forward) = TurnOptions.Parse(args, 120, (option, next) =>
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--model": model = Next(); break;
-                case "--batch": batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--slice": slice = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--forward": forward = true; break;
-                default: throw new ArgumentException($"unknown option {args[i]}");
-            }
-        }
+            if (option != "--slice") return false;
+            slice = double.Parse(next(), CultureInfo.InvariantCulture);
+            return true;
+        });
         if (batch < 3) throw new ArgumentException("--batch must be at least 3 (PyTorch's loss forms triplets within the batch)");
         if (threads < 1) throw new ArgumentException("--threads must be at least 1");
         if (!(slice > 0) || !(seconds > 0)) throw new ArgumentException("--slice and --seconds must be positive");

@@ -123,22 +123,46 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>What the tap works share: the call's geometry and batch, the parts of its output rows, and a part's start.</summary>
+    private abstract class TapWorkBase(CpuBackend owner) : IParallelWork
+    {
+        protected readonly CpuBackend Owner = owner;
+        protected ConvGeometry G;
+        protected int N;
+        private int _parts;
+
+        /// <summary>Runs one item per part of g's output channels.</summary>
+        protected void Start(in ConvGeometry g, int n)
+        {
+            G = g;
+            N = n;
+            _parts = Owner.TapParts(g.OutC);
+            Owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+        }
+
+        /// <summary>Part <paramref name="index"/>'s rows, the map's positions, the batch's columns, and the worker's scratch.</summary>
+        protected (int O0, int Rows, int Hw, int Ld, WorkerScratch Scratch) Part(int index, int worker)
+        {
+            var (o0, rows) = TapRows(G.OutC, _parts, index);
+            int hw = G.OutH * G.OutW;
+            return (o0, rows, hw, hw * N, Owner.Scratch(worker));
+        }
+
+        public abstract void Execute(int index, int worker);
+    }
+
     /// <summary>
     /// y = conv(x, w) + b (then ReLU), or its accumulation, by the tap GEMMs (see the file's summary): a forward pass,
     /// or with <c>transposed</c> the backward data pass whose transposed convolution is g.
     /// </summary>
-    private sealed class TapConvWork(CpuBackend owner) : IParallelWork
+    private sealed class TapConvWork(CpuBackend owner) : TapWorkBase(owner)
     {
-        private ConvGeometry _g;
-        private int _n, _parts;
         private float* _x, _w, _b, _y;
         private long _yStride;
         private bool _relu, _transposed, _accumulate;
 
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, bool transposed, bool accumulate, long yStride)
         {
-            _g = g;
-            _n = n;
             _x = x;
             _w = w;
             _b = b;
@@ -147,24 +171,21 @@ public sealed unsafe partial class CpuBackend
             _transposed = transposed;
             _accumulate = accumulate;
             _yStride = yStride;
-            _parts = owner.TapParts(g.OutC);
-            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            Start(g, n);
         }
 
-        public void Execute(int index, int worker)
+        public override void Execute(int index, int worker)
         {
-            var g = _g;
-            int n = _n, hw = g.OutH * g.OutW, inC = g.InC, nr = owner.NR;
-            var (o0, rows) = TapRows(g.OutC, _parts, index);
-            var s = owner.Scratch(worker);
-            int ld = hw * n;
+            var g = G;
+            int n = N, inC = g.InC, nr = Owner.NR;
+            var (o0, rows, hw, ld, s) = Part(index, worker);
             float* xt = s.Col.Ensure((long)inC * ld);
             float* wt = s.Tmp.Ensure(9L * rows * inC + (long)rows * ld);
             float* acc = wt + 9L * rows * inC;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(inC, ld, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             ToPositionMajor(_x, n, inC, hw, g.InSize, xt);
-            ReorderTaps(_w, o0, rows, inC, g.OutC, _transposed, wt, Im2Col.Wide(owner.Simd));
+            ReorderTaps(_w, o0, rows, inC, g.OutC, _transposed, wt, Im2Col.Wide(Owner.Simd));
             Span<int> runs = stackalloc int[3 * TapMaxSize];
             // The centre tap reaches every position: it assigns, and the others add.
             for (int k = 0; k < 9; k++)
@@ -175,7 +196,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int outP = runs[3 * r], inP = runs[3 * r + 1], cols = runs[3 * r + 2] * n;
                     Gemm.PackB(inC, cols, xt + inP * n, ld, packed, nr);
-                    Gemm.Multiply(owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, packed, acc + outP * n, ld, k > 0, gemm);
+                    Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, packed, acc + outP * n, ld, k > 0, gemm);
                 }
             }
             for (int o = 0; o < rows; o++)
@@ -200,33 +221,26 @@ public sealed unsafe partial class CpuBackend
     /// dW and db by the tap GEMMs: per tap, dW[·, ·, tap] = Σ over the positions it reaches of dy[o, p] x[c, p + offset],
     /// the sum over the batch's columns being the GEMMs' depth; each thread computes its rows of dW whole.
     /// </summary>
-    private sealed class TapFilterWork(CpuBackend owner) : IParallelWork
+    private sealed class TapFilterWork(CpuBackend owner) : TapWorkBase(owner)
     {
-        private ConvGeometry _g;
-        private int _n, _parts;
         private float* _x, _dy, _dw, _db;
         private bool _accumulate;
 
         public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db, bool accumulate)
         {
-            _g = g;
-            _n = n;
             _x = x;
             _dy = dy;
             _dw = dw;
             _db = db;
             _accumulate = accumulate;
-            _parts = owner.TapParts(g.OutC);
-            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            Start(g, n);
         }
 
-        public void Execute(int index, int worker)
+        public override void Execute(int index, int worker)
         {
-            var g = _g;
-            int n = _n, hw = g.OutH * g.OutW, inC = g.InC, nr = owner.NR;
-            var (o0, rows) = TapRows(g.OutC, _parts, index);
-            var s = owner.Scratch(worker);
-            int ld = hw * n;
+            var g = G;
+            int n = N, inC = g.InC, nr = Owner.NR;
+            var (o0, rows, hw, ld, s) = Part(index, worker);
             float* xt = s.Col.Ensure((long)inC * ld);
             float* dyt = s.Tmp.Ensure((long)rows * ld + 9L * rows * inC);
             float* dwt = dyt + (long)rows * ld;
@@ -278,7 +292,7 @@ public sealed unsafe partial class CpuBackend
                     Gemm.PackB(length, inC, xt + (long)runs[3 * r + 1] * n * inC, inC, packed, nr, depth, k0);
                     k0 += length;
                 }
-                Gemm.Multiply(owner.Simd, rows, inC, depth, at, lda, packed, d, inC, false, gemm);
+                Gemm.Multiply(Owner.Simd, rows, inC, depth, at, lda, packed, d, inC, false, gemm);
             }
             for (int o = 0; o < rows; o++)
             {
