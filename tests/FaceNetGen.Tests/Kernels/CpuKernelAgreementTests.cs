@@ -262,7 +262,7 @@ public class CpuKernelAgreementTests
         // 5×5 stride-1 "same" convolutions (padding 2) of batches that fill sixteen-image lanes take F(2×2, 5×5) at the wide
         // level (elsewhere im2col): even maps, odd maps (ragged edge tiles), a second lane group a third full, and the
         // backward data pass (the transposed convolution, filters rotated), overwriting and accumulating; the filter
-        // gradient by the adjoint transforms.
+        // gradient by the adjoint transforms (on maps of more than nine tiles: 6×6 keeps im2col for it).
         foreach (var (c, h, w, k, n) in new[] { (32, 6, 6, 64, 16), (24, 12, 12, 32, 16), (32, 7, 5, 40, 26), (40, 9, 8, 32, 32) })
         {
             var g = Conv(c, h, w, k, 5, 1, 2);
