@@ -25,6 +25,7 @@ public class CpuKernelAgreementTests
         Conv(3, 11, 40, 6, 5, 2, 2),    // stride 2 over rows wider than one vector
         Conv(24, 3, 3, 70, 1, 1, 0),    // pointwise through the GEMM on a tiny map: panels of several images' runs
         Conv(20, 6, 5, 12, 1, 1, 0),    // the same with runs that straddle panels, and a short last panel
+        Conv(70, 3, 3, 24, 1, 1, 0),    // pointwise on a tiny map, 64+ input channels: the data pass splits dx's channels across threads
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
@@ -45,6 +46,7 @@ public class CpuKernelAgreementTests
             yield return new object[] { b[0], b[1], 5, 7 };
             yield return new object[] { b[0], b[1], 12, 7 };
             yield return new object[] { b[0], b[1], 13, 5 };
+            yield return new object[] { b[0], b[1], 14, 7 };
         }
     }
 
