@@ -4,25 +4,34 @@ using System.Runtime.Intrinsics.X86;
 namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
-/// 3×3 stride-1 "same" convolutions on maps too small for Winograd (3×3 and under: the last modules' layers) as nine
-/// GEMMs, one per tap, each over only the output positions that the tap reaches inside the map. On a 3×3 map that is
-/// 49 of the 81 products per channel pair that im2col multiplies, the rest being the padding's zeros.
+/// 3×3 and 5×5 stride-1 "same" convolutions on small maps (6×6 and under: NN4's last two stages) as one GEMM per tap,
+/// each over only the output positions that the tap reaches inside the map. On a 3×3 map that is 49 of the 81
+/// products per channel pair that im2col multiplies, the rest being the padding's zeros; on a 6×6 map 256 of 324
+/// (3×3 kernels) and 576 of 900 (5×5).
 /// </summary>
 /// <remarks>
 /// The batch's columns are ordered position-major (column p·n + i is position p of image i), so that the positions a
 /// tap reaches are runs of whole rows, or one run of the row's reachable part per row, each a contiguous range of
 /// columns in the input and in the output. The threads split the output channels (the filter gradient: its rows);
-/// each transposes the input into that order itself (a few tens of KB), and reorders its rows of the weights into
-/// one matrix per tap. NN4's 3×3×192→384 layers at batch 16 (`bench models --profile`, two calls a step, ms, im2col →
-/// taps): forward 2.28 → 1.72, data 3.01 → 1.70, filter 2.53 → 2.20.
+/// each transposes the input into that order itself (sixteen images at a time in registers where the batch is whole
+/// sixteens), and reorders its rows of the weights into one matrix per tap. NN4 at batch 16 (`bench models
+/// --profile`, ms a step): the 3×3×192→384 layers (two calls), im2col → taps, forward 2.28 → 1.72, data 3.01 → 1.70,
+/// filter 2.53 → 2.20; the four 6×6×32→64 5×5 layers, Winograd and im2col → taps, 5.14 → 3.95 over the three passes.
+/// With every tap GEMM off, NN4's training step takes 4.0% longer (`-- ab --model NN4 --b taps=off`; 1.2–1.6% when
+/// they took only the 3×3 maps).
 /// </remarks>
 public sealed unsafe partial class CpuBackend
 {
-    /// <summary>Whether 3×3 "same" convolutions on maps of at most <see cref="TapMaxSize"/> a side take the tap GEMMs.</summary>
+    /// <summary>Whether 3×3 and 5×5 "same" convolutions on maps of at most <see cref="TapMaxSize"/> a side take the tap GEMMs.</summary>
     internal bool Taps { get; init; } = true;
 
-    /// <summary>Largest map side for the tap GEMMs (Winograd takes 4×4 and up).</summary>
-    internal const int TapMaxSize = 3;
+    /// <summary>
+    /// Largest map side for the tap GEMMs: on 6×6 maps a 3×3 tap reaches 25 to 36 of the 36 positions (79% of
+    /// im2col's products), a 5×5 one 16 to 36 (64%). The Winograd kernels that took these maps before spent a quarter
+    /// of a call transforming the filters, which outnumber the activations at this size (NN4's 6×6×144→288 at batch
+    /// 16: 373 K weights, 83 K inputs).
+    /// </summary>
+    internal const int TapMaxSize = 6;
 
     /// <summary>Output channels of a thread's part are whole multiples of this.</summary>
     private const int TapPartRows = 16;
@@ -41,7 +50,8 @@ public sealed unsafe partial class CpuBackend
     /// data pass) takes the tap GEMMs.
     /// </summary>
     internal bool TakesTaps(in ConvGeometry g, int n) =>
-        Taps && g.KernelH == 3 && g.KernelW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.PadH == 1 && g.PadW == 1 &&
+        Taps && (g.KernelH == 3 || g.KernelH == 5) && g.KernelW == g.KernelH && g.StrideH == 1 && g.StrideW == 1 &&
+        g.PadH == g.KernelH / 2 && g.PadW == g.KernelW / 2 &&
         g.OutH == g.InH && g.OutW == g.InW && g.InH <= TapMaxSize && g.InW <= TapMaxSize && g.OutC >= TapPartRows &&
         (long)n * g.OutH * g.OutW >= TapMinColumns;
 
@@ -57,12 +67,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// The runs of tap (ky, kx) on an h×w map: for each, the first output position, the first input position it reads,
-    /// and the count of positions. One run when the tap reaches whole rows; otherwise one a row. Returns the run count.
+    /// The runs of tap (ky, kx) of a kernel padded by <paramref name="pad"/> on an h×w map: for each, the first output
+    /// position, the first input position it reads, and the count of positions. One run when the tap reaches whole
+    /// rows; otherwise one a row. Returns the run count.
     /// </summary>
-    private static int TapRuns(int h, int w, int ky, int kx, Span<int> runs)
+    private static int TapRuns(int h, int w, int ky, int kx, int pad, Span<int> runs)
     {
-        int dy = ky - 1, dx = kx - 1;
+        int dy = ky - pad, dx = kx - pad;
         int r0 = Math.Max(0, -dy), r1 = Math.Min(h, h - dy), c0 = Math.Max(0, -dx), c1 = Math.Min(w, w - dx);
         if (r1 <= r0 || c1 <= c0) return 0;
         if (c0 == 0 && c1 == w)
@@ -83,9 +94,31 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>t[c, p·n + i] = x[i, c, p] for the n images of (n, channels, hw) at x, images imageStride floats apart.</summary>
-    private static void ToPositionMajor(float* x, int n, int channels, int hw, long imageStride, float* t)
+    private static void ToPositionMajor(float* x, int n, int channels, int hw, long imageStride, float* t, bool wide)
     {
         long ld = (long)hw * n;
+        if (wide && n % LaneImages == 0)
+        {
+            // Sixteen images by sixteen positions at a time, transposed in registers.
+            var r = stackalloc Vector512<float>[LaneImages];
+            for (int c = 0; c < channels; c++)
+            {
+                for (int p0 = 0; p0 < hw; p0 += LaneImages)
+                {
+                    int count = Math.Min(LaneImages, hw - p0);
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                    for (int i0 = 0; i0 < n; i0 += LaneImages)
+                    {
+                        float* src = x + i0 * imageStride + (long)c * hw + p0;
+                        for (int l = 0; l < LaneImages; l++) r[l] = Avx512F.MaskLoad(src + l * imageStride, mask, Vector512<float>.Zero);
+                        Transpose16x16(r);
+                        float* d = t + c * ld + (long)p0 * n + i0;
+                        for (int p = 0; p < count; p++) r[p].Store(d + (long)p * n);
+                    }
+                }
+            }
+            return;
+        }
         for (int i = 0; i < n; i++)
         {
             float* src = x + i * imageStride;
@@ -98,22 +131,76 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// wt[tap][o][c] (o &lt; rows, c &lt; cols) = w[o0 + o, c, tap] for filters (rows × cols × 9); or, transposed, the filter
-    /// of the transposed convolution: w[c, o0 + o, 8 − tap] for filters (cols × outC × 9). The wide level gathers sixteen at a time.
+    /// y[i, o0 + o, p] (=|+=) a[o, p·n + i] + b[o0 + o], then ReLU, for <paramref name="rows"/> rows of a position-major
+    /// result (leading dimension hw·n) and images <paramref name="yStride"/> floats apart.
     /// </summary>
-    private static void ReorderTaps(float* w, int o0, int rows, int cols, int outC, bool transposed, float* wt, bool wide)
+    private static void FromPositionMajor(float* a, int rows, int n, int hw, float* b, int o0, float* y, long yStride, bool relu, bool accumulate, bool wide)
+    {
+        long ld = (long)hw * n;
+        if (wide && n % LaneImages == 0)
+        {
+            var r = stackalloc Vector512<float>[LaneImages];
+            for (int o = 0; o < rows; o++)
+            {
+                var bias = Vector512.Create(b == null ? 0f : b[o0 + o]);
+                for (int p0 = 0; p0 < hw; p0 += LaneImages)
+                {
+                    int count = Math.Min(LaneImages, hw - p0);
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                    for (int i0 = 0; i0 < n; i0 += LaneImages)
+                    {
+                        float* src = a + o * ld + (long)p0 * n + i0;
+                        for (int p = 0; p < LaneImages; p++) r[p] = p < count ? Vector512.Load(src + (long)p * n) : Vector512<float>.Zero;
+                        Transpose16x16(r);
+                        float* dst = y + i0 * yStride + (long)(o0 + o) * hw + p0;
+                        for (int l = 0; l < LaneImages; l++)
+                        {
+                            float* d = dst + l * yStride;
+                            var v = r[l] + bias;
+                            if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                            if (accumulate) v += Avx512F.MaskLoad(d, mask, Vector512<float>.Zero);
+                            Avx512F.MaskStore(d, mask, v);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        for (int o = 0; o < rows; o++)
+        {
+            float bias = b == null ? 0f : b[o0 + o];
+            float* ao = a + o * ld;
+            for (int i = 0; i < n; i++)
+            {
+                float* yo = y + i * yStride + (long)(o0 + o) * hw;
+                for (int p = 0; p < hw; p++)
+                {
+                    float v = ao[p * n + i] + bias;
+                    if (relu) v = Math.Max(v, 0f);
+                    yo[p] = accumulate ? yo[p] + v : v;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// wt[tap][o][c] (o &lt; rows, c &lt; cols) = w[o0 + o, c, tap] for filters (rows × cols × taps); or, transposed, the
+    /// filter of the transposed convolution: w[c, o0 + o, taps − 1 − tap] for filters (cols × outC × taps). The wide
+    /// level gathers sixteen at a time.
+    /// </summary>
+    private static void ReorderTaps(float* w, int o0, int rows, int cols, int outC, int taps, bool transposed, float* wt, bool wide)
     {
         long plane = (long)rows * cols;
-        long laneStride = transposed ? (long)outC * 9 : 9;
+        long laneStride = transposed ? (long)outC * taps : taps;
         bool gather = wide && Avx2.IsSupported && laneStride * 15 + 8 < int.MaxValue;
         var lanes = Vector512<int>.Indices * Vector512.Create((int)laneStride);
         for (int o = 0; o < rows; o++)
         {
-            for (int tap = 0; tap < 9; tap++)
+            for (int tap = 0; tap < taps; tap++)
             {
-                int source = transposed ? 8 - tap : tap;
+                int source = transposed ? taps - 1 - tap : tap;
                 float* d = wt + tap * plane + (long)o * cols;
-                float* s = transposed ? w + (long)(o0 + o) * 9 + source : w + (long)(o0 + o) * cols * 9 + source;
+                float* s = transposed ? w + (long)(o0 + o) * taps + source : w + (long)(o0 + o) * cols * taps + source;
                 int c = 0;
                 if (gather)
                 {
@@ -180,19 +267,20 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
+            int size = g.KernelH, taps = size * size;
             float* xt = s.Col.Ensure((long)inC * ld);
-            float* wt = s.Tmp.Ensure(9L * rows * inC + (long)rows * ld);
-            float* acc = wt + 9L * rows * inC;
+            float* wt = s.Tmp.Ensure((long)taps * rows * inC + (long)rows * ld);
+            float* acc = wt + (long)taps * rows * inC;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(inC, ld, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            ToPositionMajor(_x, n, inC, hw, g.InSize, xt);
-            ReorderTaps(_w, o0, rows, inC, g.OutC, _transposed, wt, Im2Col.Wide(Owner.Simd));
+            ToPositionMajor(_x, n, inC, hw, g.InSize, xt, Im2Col.Wide(Owner.Simd));
+            ReorderTaps(_w, o0, rows, inC, g.OutC, taps, _transposed, wt, Im2Col.Wide(Owner.Simd));
             Span<int> runs = stackalloc int[3 * TapMaxSize];
             // The centre tap reaches every position: it assigns, and the others add.
-            for (int k = 0; k < 9; k++)
+            for (int k = 0; k < taps; k++)
             {
-                int tap = (4 + k) % 9;
-                int count = TapRuns(g.OutH, g.OutW, tap / 3, tap % 3, runs);
+                int tap = (taps / 2 + k) % taps;
+                int count = TapRuns(g.OutH, g.OutW, tap / size, tap % size, g.PadH, runs);
                 for (int r = 0; r < count; r++)
                 {
                     int outP = runs[3 * r], inP = runs[3 * r + 1], cols = runs[3 * r + 2] * n;
@@ -200,21 +288,7 @@ public sealed unsafe partial class CpuBackend
                     Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, packed, acc + outP * n, ld, k > 0, gemm);
                 }
             }
-            for (int o = 0; o < rows; o++)
-            {
-                float bias = _b == null ? 0f : _b[o0 + o];
-                float* a = acc + (long)o * ld;
-                for (int i = 0; i < n; i++)
-                {
-                    float* yo = _y + i * _yStride + (long)(o0 + o) * hw;
-                    for (int p = 0; p < hw; p++)
-                    {
-                        float v = a[p * n + i] + bias;
-                        if (_relu) v = Math.Max(v, 0f);
-                        yo[p] = _accumulate ? yo[p] + v : v;
-                    }
-                }
-            }
+            FromPositionMajor(acc, rows, n, hw, _b, o0, _y, _yStride, _relu, _accumulate, Im2Col.Wide(Owner.Simd));
         }
     }
 
@@ -242,28 +316,22 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
+            int size = g.KernelH, taps = size * size;
             float* xt = s.Col.Ensure((long)inC * ld);
-            float* dyt = s.Tmp.Ensure((long)rows * ld + 9L * rows * inC);
+            float* dyt = s.Tmp.Ensure((long)rows * ld + (long)taps * rows * inC);
             float* dwt = dyt + (long)rows * ld;
             // A tap's runs side by side, so that each tap is one GEMM as deep as all its runs together.
             float* joined = s.Im2Col.Ensure((long)rows * ld);
             float* packed = s.Pack.Ensure(Gemm.PackedSize(ld, inC, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             // x with its columns as rows ([p·n + i][c]), so that a run's rows pack as whole row copies.
-            for (int i = 0; i < n; i++)
-            {
-                for (int c = 0; c < inC; c++)
-                {
-                    float* src = _x + i * g.InSize + (long)c * hw;
-                    for (int p = 0; p < hw; p++) xt[((long)p * n + i) * inC + c] = src[p];
-                }
-            }
-            ToPositionMajor(_dy + (long)o0 * hw, n, rows, hw, g.OutSize, dyt);
+            for (int i = 0; i < n; i++) Transpose(_x + i * g.InSize, inC, hw, hw, xt + (long)i * inC, n * inC, add: false);
+            ToPositionMajor(_dy + (long)o0 * hw, n, rows, hw, g.OutSize, dyt, Im2Col.Wide(Owner.Simd));
             Span<int> runs = stackalloc int[3 * TapMaxSize];
-            for (int tap = 0; tap < 9; tap++)
+            for (int tap = 0; tap < taps; tap++)
             {
                 float* d = dwt + tap * (long)rows * inC;
-                int count = TapRuns(g.OutH, g.OutW, tap / 3, tap % 3, runs), depth = 0;
+                int count = TapRuns(g.OutH, g.OutW, tap / size, tap % size, g.PadH, runs), depth = 0;
                 for (int r = 0; r < count; r++) depth += runs[3 * r + 2] * n;
                 if (depth == 0)
                 {
@@ -297,13 +365,13 @@ public sealed unsafe partial class CpuBackend
             }
             for (int o = 0; o < rows; o++)
             {
-                float* dst = _dw + (long)(o0 + o) * inC * 9;
+                float* dst = _dw + (long)(o0 + o) * inC * taps;
                 for (int c = 0; c < inC; c++)
                 {
-                    for (int tap = 0; tap < 9; tap++)
+                    for (int tap = 0; tap < taps; tap++)
                     {
                         float v = dwt[(tap * (long)rows + o) * inC + c];
-                        dst[c * 9 + tap] = _accumulate ? dst[c * 9 + tap] + v : v;
+                        dst[c * taps + tap] = _accumulate ? dst[c * taps + tap] + v : v;
                     }
                 }
                 float sum = 0f;

@@ -181,7 +181,8 @@ public class CpuKernelAgreementTests
         foreach (bool f4 in Im2Col.Wide(level) ? new[] { true, false } : new[] { false })
         {
             var g = Conv(c, h, w, k, 3, 1, 1);
-            using var cpu = new CpuBackend(threads, level) { Winograd4 = f4 };
+            // The tap GEMMs off: they take the maps of 6×6 and under first.
+            using var cpu = new CpuBackend(threads, level) { Winograd4 = f4, Taps = false };
             Assert.True(cpu.TakesWinograd(g, n), $"{g}, batch {n}, f4={f4}, should take the Winograd path");
             var x = KernelHarness.Random(n * g.InSize, 40);
             var wt = KernelHarness.Random(g.WeightSize, 41, 0.2f);
@@ -268,7 +269,7 @@ public class CpuKernelAgreementTests
         foreach (var (c, h, w, k, n) in new[] { (32, 6, 6, 64, 16), (24, 12, 12, 32, 16), (32, 7, 5, 40, 26), (40, 9, 8, 32, 32) })
         {
             var g = Conv(c, h, w, k, 5, 1, 2);
-            using var cpu = new CpuBackend(threads, level);
+            using var cpu = new CpuBackend(threads, level) { Taps = false };
             Assert.Equal(Im2Col.Wide(level), cpu.TakesWinograd5(g, n));
             ConvPassesAgree(cpu, g, n, 50, 0.1f, filter: true, "winograd5");
         }
@@ -299,15 +300,21 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
-    public void Tap_gemms_of_maps_below_winograds_agree_with_the_reference(SimdLevel level, int threads)
+    public void Tap_gemms_of_small_maps_agree_with_the_reference(SimdLevel level, int threads)
     {
-        // 3×3 "same" convolutions on maps of at most 3×3 run as one GEMM per tap over the positions it reaches: 3×3,
-        // 2×2, 3×2 and 1×1 maps (where only the centre tap reaches); output channels that are not whole parts of 16
-        // (33, the transposed data pass's 17) and fewer than two parts (16: one thread takes all); input channels
-        // that leave a tail after the reorder's sixteens (23); batches of 8 to 64 images (at least 64 columns).
-        foreach (var (c, h, w, k, n) in new[] { (23, 3, 3, 33, 8), (40, 3, 3, 48, 16), (17, 2, 2, 32, 17), (32, 3, 2, 20, 11), (16, 1, 1, 16, 64) })
+        // 3×3 and 5×5 "same" convolutions on maps of at most 6×6 run as one GEMM per tap over the positions it reaches:
+        // 6×6, 5×4, 4×4, 3×3, 2×2, 3×2 and 1×1 maps (where only the centre tap reaches); 5×5 kernels on maps smaller
+        // than the kernel; output channels that are not whole parts of 16 (33, 40, the transposed data pass's 17) and
+        // fewer than two parts (16: one thread takes all); input channels that leave a tail after the reorder's sixteens
+        // (23); batches of 5 to 64 images (at least 64 columns), whole sixteens (transposed sixteen images at a time,
+        // two groups at 32) and not.
+        foreach (var (c, h, w, k, kernel, n) in new[]
+                 {
+                     (23, 3, 3, 33, 3, 8), (40, 3, 3, 48, 3, 16), (17, 2, 2, 32, 3, 17), (32, 3, 2, 20, 3, 11), (16, 1, 1, 16, 3, 64),
+                     (48, 6, 6, 40, 3, 32), (17, 4, 4, 33, 3, 5), (32, 6, 6, 64, 5, 16), (20, 5, 4, 24, 5, 7), (24, 3, 3, 32, 5, 16),
+                 })
         {
-            var g = Conv(c, h, w, k, 3, 1, 1);
+            var g = Conv(c, h, w, k, kernel, 1, kernel / 2);
             using var cpu = new CpuBackend(threads, level);
             Assert.True(cpu.TakesTaps(g, n));
             ConvPassesAgree(cpu, g, n, 90, 0.3f, filter: true, "taps");
@@ -319,12 +326,16 @@ public class CpuKernelAgreementTests
             KernelHarness.Agree(cpu, new[] { x, wt, b, KernelHarness.Random((int)(n * stride), 98) },
                 (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(2L * g.OutH * g.OutW), relu: true, yStride: stride), what: $"taps {g} n={n} strided");
         }
-        // Off, and on larger maps (Winograd's), other kernels, too few channels or columns, they are not taken.
+        // Off, and on larger maps (Winograd's), other kernels, strides or paddings, too few channels or columns, they are not taken.
         using var off = new CpuBackend(threads, level) { Taps = false };
         Assert.False(off.TakesTaps(Conv(23, 3, 3, 33, 3, 1, 1), 16));
         using var on = new CpuBackend(threads, level);
-        Assert.False(on.TakesTaps(Conv(23, 4, 4, 33, 3, 1, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 7, 7, 33, 3, 1, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 6, 7, 33, 5, 1, 2), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 1, 1, 0), 16));
+        Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 7, 1, 3), 16));
+        Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 3, 2, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 3, 1, 0), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 15, 3, 1, 1), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 3, 1, 1), 7));
     }
