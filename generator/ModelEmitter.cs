@@ -344,7 +344,7 @@ internal static class ModelEmitter
             {
                 var x = plan.Tensors[c.Input];
                 w.Line($"// {c.Layer}: conv backward{(mode == GradMode.None ? " (the model input needs no gradient)" : "")}");
-                if (c.Relu) w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
+                if (c.Relu && !ReluFoldedIntoConcat(plan, c.Output)) w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
                 w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}), accumulate);");
                 if (mode != GradMode.None)
                     w.Line($"b.ConvBackwardData(in {Geometry(plan, c)}, n, {dA(y)}, P(Param.{plan.Parameters[c.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
@@ -369,10 +369,15 @@ internal static class ModelEmitter
             case ConcatOp cc:
             {
                 int spatial = cc.Out.H * cc.Out.W;
-                w.Line($"// {cc.Layer}: concat backward (each branch takes its channels)");
+                w.Line($"// {cc.Layer}: concat backward (each branch takes its channels; a ReLU branch's ReLU backward in the same pass)");
                 for (int i = cc.Parts.Count - 1; i >= 0; i--)
                 {
                     var part = plan.Tensors[cc.Parts[i]];
+                    if (ReluFoldedIntoConcat(plan, cc.Parts[i]))
+                    {
+                        w.Line($"b.ConcatBackwardRelu(n, {I(spatial)}, {dA(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {A(part)}, {dA(part)}, {I(part.Shape.C)});");
+                        continue;
+                    }
                     w.Line($"b.ConcatBackward(n, {I(spatial)}, {dA(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {dA(part)}, {I(part.Shape.C)}, accumulate: {Acc(cc.InputGrads[i])});");
                 }
                 break;
@@ -404,6 +409,19 @@ internal static class ModelEmitter
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether tensor <paramref name="t"/> is the output of a ReLU-fused convolution that only a concatenation reads
+    /// (once, so its gradient is assigned, not accumulated): its ReLU backward then runs inside the concatenation's
+    /// backward (<c>ConcatBackwardRelu</c>) rather than as a pass of its own.
+    /// </summary>
+    private static bool ReluFoldedIntoConcat(Plan plan, int t)
+    {
+        if (t == plan.OutputTensor || !plan.Ops.Any(o => o is ConvOp c && c.Output == t && c.Relu)) return false;
+        var readers = plan.Ops.Where(o => o.Inputs.Contains(t)).ToList();
+        if (readers.Count != 1 || readers[0] is not ConcatOp cc || cc.Parts.Count(p => p == t) != 1) return false;
+        return cc.InputGrads[Enumerable.Range(0, cc.Parts.Count).First(i => cc.Parts[i] == t)] == GradMode.Assign;
     }
 
     private static string Geometry(Plan plan, PlanOp op) => plan.Tensors[op.Output].Identifier + "_Geometry";

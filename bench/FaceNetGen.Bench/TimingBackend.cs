@@ -146,6 +146,9 @@ public sealed class TimingBackend(IBackend inner) : IBackend
     public void ConcatBackward(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView dPart, int partChannels, bool accumulate) =>
         Time("concat-bwd", 0, () => inner.ConcatBackward(n, spatial, dWhole, wholeChannels, channelOffset, dPart, partChannels, accumulate));
 
+    public void ConcatBackwardRelu(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView part, BufferView dPart, int partChannels) =>
+        Time("concat+relu-bwd", 0, () => inner.ConcatBackwardRelu(n, spatial, dWhole, wholeChannels, channelOffset, part, dPart, partChannels));
+
     public void LinearForward(int n, int inFeatures, int outFeatures, BufferView x, BufferView w, BufferView b, BufferView y, bool relu) =>
         Time($"linear-fwd {inFeatures}->{outFeatures}", 2.0 * inFeatures * outFeatures * n, () => inner.LinearForward(n, inFeatures, outFeatures, x, w, b, y, relu));
 

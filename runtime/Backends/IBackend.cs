@@ -87,6 +87,17 @@ public interface IBackend : IDisposable
     /// <summary>dPart (=|+=) the part's channels of dWhole.</summary>
     void ConcatBackward(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView dPart, int partChannels, bool accumulate);
 
+    /// <summary>
+    /// dPart = the part's channels of dWhole, zero where part ≤ 0: the concatenation's backward for a part that a
+    /// ReLU-fused convolution wrote and nothing else reads, with that ReLU's backward (<see cref="ReluBackward"/>) in
+    /// the same pass. By default the two calls one after the other.
+    /// </summary>
+    void ConcatBackwardRelu(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView part, BufferView dPart, int partChannels)
+    {
+        ConcatBackward(n, spatial, dWhole, wholeChannels, channelOffset, dPart, partChannels, accumulate: false);
+        ReluBackward(part, dPart, (long)n * partChannels * spatial);
+    }
+
     // ---- fully connected ---------------------------------------------------------------------------------
     // x: (n, in), w: (out, in), b: (out), y: (n, out)
 

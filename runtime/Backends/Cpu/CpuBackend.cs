@@ -138,22 +138,34 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _concat.Run(n, block, P(dWhole, (long)n * wholeChannels * spatial) + (long)channelOffset * spatial, (long)wholeChannels * spatial, P(dPart, n * block), block, accumulate);
     }
 
+    /// <summary>
+    /// One pass instead of a copy and a masking pass over dPart: 33 of NN4's 53 ReLU backward calls, and 0.65% of its
+    /// training step at batch 16 (in-process A/B against the two passes, 0.9935, thirds 0.9935, 0.9940, 0.9934).
+    /// </summary>
+    public override void ConcatBackwardRelu(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView part, BufferView dPart, int partChannels)
+    {
+        long block = (long)partChannels * spatial;
+        _concat.Run(n, block, P(dWhole, (long)n * wholeChannels * spatial) + (long)channelOffset * spatial, (long)wholeChannels * spatial, P(dPart, n * block), block, accumulate: false, mask: P(part, n * block));
+    }
+
     private readonly ConcatWork _concat;
 
     /// <summary>
     /// Copies (or adds) a block of floats per image from src to dst, the images srcStride and dstStride floats
-    /// apart: a branch into its slice of a concatenation, or the slice's gradient back. An image per item.
+    /// apart: a branch into its slice of a concatenation, or the slice's gradient back; with a mask (compact, like
+    /// dst), zero where the mask is not positive. An image per item.
     /// </summary>
     private sealed class ConcatWork(CpuBackend owner) : IParallelWork
     {
-        private float* _src, _dst;
+        private float* _src, _dst, _mask;
         private long _srcStride, _dstStride, _block;
         private bool _accumulate;
 
-        public void Run(int n, long block, float* src, long srcStride, float* dst, long dstStride, bool accumulate)
+        public void Run(int n, long block, float* src, long srcStride, float* dst, long dstStride, bool accumulate, float* mask = null)
         {
             _src = src;
             _dst = dst;
+            _mask = mask;
             _srcStride = srcStride;
             _dstStride = dstStride;
             _block = block;
@@ -163,6 +175,12 @@ public sealed unsafe partial class CpuBackend : HostBackend
 
         public void Execute(int index, int worker)
         {
+            if (_mask != null)
+            {
+                float* m = _mask + index * _block;
+                Elementwise.Run(new Elementwise.ReluMaskCopy(), owner.Simd, _dst + index * _dstStride, _src + index * _srcStride, m, m, _block);
+                return;
+            }
             var s = new ReadOnlySpan<float>(_src + index * _srcStride, (int)_block);
             var d = new Span<float>(_dst + index * _dstStride, (int)_block);
             if (_accumulate) TensorPrimitives.Add(d, s, d);

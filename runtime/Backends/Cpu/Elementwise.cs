@@ -115,6 +115,27 @@ internal static unsafe class Elementwise
         public void Apply(ref float a, ref float b, ref float c, ref float d) => a = b > 0 ? a : 0;
     }
 
+    /// <summary>a = b where c &gt; 0, else 0 (a's old value unused): a gradient copied and masked by a ReLU's output.</summary>
+    public readonly struct ReluMaskCopy : IOp
+    {
+        public bool WritesB => false;
+
+        public bool WritesC => false;
+
+        public bool WritesD => false;
+
+        public void Apply(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d) =>
+            a = Vector512.ConditionalSelect(Vector512.GreaterThan(c, Vector512<float>.Zero), b, Vector512<float>.Zero);
+
+        public void Apply(ref Vector256<float> a, ref Vector256<float> b, ref Vector256<float> c, ref Vector256<float> d) =>
+            a = Vector256.ConditionalSelect(Vector256.GreaterThan(c, Vector256<float>.Zero), b, Vector256<float>.Zero);
+
+        public void Apply(ref Vector128<float> a, ref Vector128<float> b, ref Vector128<float> c, ref Vector128<float> d) =>
+            a = Vector128.ConditionalSelect(Vector128.GreaterThan(c, Vector128<float>.Zero), b, Vector128<float>.Zero);
+
+        public void Apply(ref float a, ref float b, ref float c, ref float d) => a = c > 0 ? b : 0;
+    }
+
     /// <summary>a = max(a, 0).</summary>
     public readonly struct Relu : IOp
     {

@@ -62,6 +62,12 @@ public abstract class HostBackend : IBackend
 
     public abstract void ConcatBackward(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView dPart, int partChannels, bool accumulate);
 
+    public virtual void ConcatBackwardRelu(int n, int spatial, BufferView dWhole, int wholeChannels, int channelOffset, BufferView part, BufferView dPart, int partChannels)
+    {
+        ConcatBackward(n, spatial, dWhole, wholeChannels, channelOffset, dPart, partChannels, accumulate: false);
+        ReluBackward(part, dPart, (long)n * partChannels * spatial);
+    }
+
     public abstract void LinearForward(int n, int inFeatures, int outFeatures, BufferView x, BufferView w, BufferView b, BufferView y, bool relu);
 
     public abstract void LinearBackwardData(int n, int inFeatures, int outFeatures, BufferView dy, BufferView w, BufferView dx, bool accumulate);

@@ -220,6 +220,9 @@ public static class KernelAgreement
                     new[] { U(n * wholeC * spatial), U(n * partC * spatial) }, new[] { 1 },
                     (b, v) => b.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, acc));
             }
+            yield return new Case("concat+relu backward", $"n={n} {partC} of {wholeC} channels at {offset}, {spatial} positions", ElementwiseTolerance,
+                new[] { U(n * wholeC * spatial), U(n * partC * spatial), U(n * partC * spatial) }, new[] { 2 },
+                (b, v) => b.ConcatBackwardRelu(n, spatial, v[0], wholeC, offset, v[1], v[2], partC));
         }
 
         // ---- fully connected, maxout, L2 normalisation ----

@@ -514,8 +514,9 @@ public class CpuKernelAgreementTests
     public void Concat_forward_and_backward(SimdLevel level, int threads)
     {
         using var cpu = new CpuBackend(threads, level);
-        // A small concatenation (one thread copies it) and an inception-sized one (an image per worker item).
-        foreach (var (n, spatial, partC, wholeC, offset) in new[] { (3, 7, 4, 11, 5), (16, 144, 96, 320, 128) })
+        // Small concatenations (one thread copies them; 15 floats an image leave a scalar tail) and an inception-sized
+        // one (an image per worker item).
+        foreach (var (n, spatial, partC, wholeC, offset) in new[] { (3, 7, 4, 11, 5), (2, 5, 3, 9, 2), (16, 144, 96, 320, 128) })
         {
             var part = KernelHarness.Random(n * partC * spatial, 70);
             var whole = KernelHarness.Random(n * wholeC * spatial, 71);
@@ -524,6 +525,10 @@ public class CpuKernelAgreementTests
             {
                 KernelHarness.Agree(cpu, new[] { whole, part }, (be, v) => be.ConcatBackward(n, spatial, v[0], wholeC, offset, v[1], partC, accumulate), 0, $"concat backward {n}×{partC}×{spatial}");
             }
+            // With the ReLU backward of a branch's output folded in: a ReLU output, zero on about half its values and on
+            // every fifth exactly, masks the copied gradient (dPart's old values are overwritten).
+            var relu = part.Select((v, i) => i % 5 == 0 ? 0f : Math.Max(v, 0f)).ToArray();
+            KernelHarness.Agree(cpu, new[] { whole, relu, KernelHarness.Random(part.Length, 72) }, (be, v) => be.ConcatBackwardRelu(n, spatial, v[0], wholeC, offset, v[1], v[2], partC), 0, $"concat+relu backward {n}×{partC}×{spatial}");
         }
     }
 
