@@ -96,17 +96,13 @@ internal static unsafe class Gemm
         {
             int w = Math.Min(nr, n - j0);
             float* dst = packed + (long)j0 * totalRows + (long)rowOffset * nr;
-            for (int j = 0; j < nr; j++)
+            // The panel's w rows of Bt transposed in 8×8 blocks into its K rows of nr floats, then the padding columns.
+            // One float at a time instead (each store nr floats from the last) took 1.7% of NN4's training step at
+            // batch 16 (in-process A/B 0.9825): the filter gradients pack their transformed tiles and dyᵀ through here.
+            CpuBackend.Transpose(bt + (long)j0 * ldbt, w, k, ldbt, dst, nr, add: false);
+            if (w < nr)
             {
-                if (j < w)
-                {
-                    float* src = bt + (long)(j0 + j) * ldbt;
-                    for (int kk = 0; kk < k; kk++) dst[(long)kk * nr + j] = src[kk];
-                }
-                else
-                {
-                    for (int kk = 0; kk < k; kk++) dst[(long)kk * nr + j] = 0;
-                }
+                for (int kk = 0; kk < k; kk++) new Span<float>(dst + (long)kk * nr + w, nr - w).Clear();
             }
         }
     }

@@ -53,21 +53,33 @@ public unsafe class GemmTests
     [InlineData(SimdLevel.Scalar, 7, 9)]
     [InlineData(SimdLevel.Vector128, 20, 3)]
     [InlineData(SimdLevel.Vector256, 33, 40)]
+    [InlineData(SimdLevel.Vector512, 45, 70)]
+    [InlineData(SimdLevel.Vector512, 128, 64)]
     public void PackBTransposed_equals_packing_the_transpose(SimdLevel level, int k, int n)
     {
         if (level > Gemm.Best) return;
         var (_, nr) = Gemm.Tile(level);
-        var bt = KernelHarness.Random(n * k, 4);
+        // Bt's rows 3 floats longer than K (a leading dimension), and B packed both whole and as rows [2, 2 + K) of a
+        // taller packed matrix (as the filter gradients fill one B from several sources).
+        int ldbt = k + 3, total = k + 5;
+        var bt = KernelHarness.Random(n * ldbt, 4);
         var b = new float[k * n];
         for (int i = 0; i < n; i++)
-        for (int j = 0; j < k; j++) b[j * n + i] = bt[i * k + j];
-        var viaPlain = new float[Gemm.PackedSize(k, n, nr)];
-        var viaTransposed = new float[Gemm.PackedSize(k, n, nr)];
-        fixed (float* pb = b, pbt = bt, p1 = viaPlain, p2 = viaTransposed)
+        for (int j = 0; j < k; j++) b[j * n + i] = bt[i * ldbt + j];
+        var viaPlain = new float[Gemm.PackedSize(total, n, nr)];
+        var viaTransposed = new float[Gemm.PackedSize(total, n, nr)];
+        var wholePlain = new float[Gemm.PackedSize(k, n, nr)];
+        var wholeTransposed = new float[Gemm.PackedSize(k, n, nr)];
+        // Stale values everywhere first: the panels' padding columns must come out zero either way.
+        foreach (var packed in new[] { viaPlain, viaTransposed, wholePlain, wholeTransposed }) Array.Fill(packed, 7f);
+        fixed (float* pb = b, pbt = bt, p1 = viaPlain, p2 = viaTransposed, w1 = wholePlain, w2 = wholeTransposed)
         {
-            Gemm.PackB(k, n, pb, n, p1, nr);
-            Gemm.PackBTransposed(k, n, pbt, k, p2, nr);
+            Gemm.PackB(k, n, pb, n, w1, nr);
+            Gemm.PackBTransposed(k, n, pbt, ldbt, w2, nr);
+            Gemm.PackB(k, n, pb, n, p1, nr, total, 2);
+            Gemm.PackBTransposed(k, n, pbt, ldbt, p2, nr, total, 2);
         }
+        Assert.Equal(wholePlain, wholeTransposed);
         Assert.Equal(viaPlain, viaTransposed);
     }
 
