@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -354,18 +355,9 @@ public sealed unsafe partial class CpuBackend
             }
             for (int o = 0; o < rows; o++)
             {
-                float* dst = _dw + (long)(o0 + o) * inC * taps;
-                for (int c = 0; c < inC; c++)
-                {
-                    for (int tap = 0; tap < taps; tap++)
-                    {
-                        float v = dwt[(tap * (long)rows + o) * inC + c];
-                        dst[c * taps + tap] = _accumulate ? dst[c * taps + tap] + v : v;
-                    }
-                }
-                float sum = 0f;
-                float* a = dyt + (long)o * ld;
-                for (int j = 0; j < ld; j++) sum += a[j];
+                // dw[o0 + o, c, tap] (=|+=) dwt[tap, o, c]: a taps × inC block transposed.
+                Transpose(dwt + (long)o * inC, taps, inC, rows * inC, _dw + (long)(o0 + o) * inC * taps, taps, _accumulate);
+                float sum = TensorPrimitives.Sum(new ReadOnlySpan<float>(dyt + (long)o * ld, ld));
                 if (_db != null) _db[o0 + o] = _accumulate ? _db[o0 + o] + sum : sum;
             }
         }
