@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace FaceNetGen.Backends.Cpu;
 
 /// <summary>
-/// 3×3 and 5×5 stride-1 "same" convolutions on small maps (6×6 and under: NN4's last two stages) as one GEMM per tap,
-/// each over only the output positions that the tap reaches inside the map. On a 3×3 map that is 49 of the 81
+/// 3×3 and 5×5 convolutions (padded by half the kernel, stride 1 or 2) onto small maps (6×6 and under: NN4's last two
+/// stages) as one GEMM per tap, each over only the output positions that the tap reaches inside the map. On a 3×3 map that is 49 of the 81
 /// products per channel pair that im2col multiplies, the rest being the padding's zeros; on a 6×6 map 256 of 324
 /// (3×3 kernels) and 576 of 900 (5×5).
 /// </summary>
@@ -20,6 +20,11 @@ namespace FaceNetGen.Backends.Cpu;
 /// filter 2.53 → 2.20; the four 6×6×32→64 5×5 layers, Winograd and im2col → taps, 5.14 → 3.95 over the three passes.
 /// With every tap GEMM off, NN4's training step takes 4.0% longer (`-- ab --model NN4 --b taps=off`; 1.2–1.6% when
 /// they took only the 3×3 maps).
+/// Stride 2 (the forward pass and the filter gradient; the data pass, a strided transposed convolution, keeps
+/// im2col): a run's inputs are every other position, packed sixteen images at a time. NN4's three stride-2 layers
+/// went from 1.81–1.88, 0.71–0.74 and 0.40–0.42 ms forward to 1.89, 0.53 and 0.31, and from 2.13–2.22, 0.76–0.78 and
+/// 0.49–0.50 ms for the filter gradient to 1.93, 0.59 and 0.39; the training step gained 0.3–0.5% (in-process A/Bs
+/// 0.9955 and 0.9967).
 /// </remarks>
 public sealed unsafe partial class CpuBackend
 {
@@ -51,10 +56,13 @@ public sealed unsafe partial class CpuBackend
     /// data pass) takes the tap GEMMs.
     /// </summary>
     internal bool TakesTaps(in ConvGeometry g, int n) =>
-        Taps && (g.KernelH == 3 || g.KernelH == 5) && g.KernelW == g.KernelH && g.StrideH == 1 && g.StrideW == 1 &&
+        Taps && (g.KernelH == 3 || g.KernelH == 5) && g.KernelW == g.KernelH && g.StrideH is 1 or 2 && g.StrideW == g.StrideH &&
         g.PadH == g.KernelH / 2 && g.PadW == g.KernelW / 2 &&
-        g.OutH == g.InH && g.OutW == g.InW && g.InH <= TapMaxSize && g.InW <= TapMaxSize && g.OutC >= TapPartRows &&
-        (long)n * g.OutH * g.OutW >= TapMinColumns;
+        // A convolution's own output size (so not the transposed convolution of a strided layer's data pass), which
+        // the centre tap covers whole: it assigns the output, the other taps add.
+        g.OutH == (g.InH + 2 * g.PadH - g.KernelH) / g.StrideH + 1 && g.OutW == (g.InW + 2 * g.PadW - g.KernelW) / g.StrideW + 1 &&
+        g.StrideH * (g.OutH - 1) < g.InH && g.StrideW * (g.OutW - 1) < g.InW &&
+        g.OutH <= TapMaxSize && g.OutW <= TapMaxSize && g.OutC >= TapPartRows && (long)n * g.OutH * g.OutW >= TapMinColumns;
 
     /// <summary>Parts of <paramref name="rows"/> output rows, one per thread where each gets a multiple of <see cref="TapPartRows"/>.</summary>
     private int TapParts(int rows) => Math.Max(1, Math.Min(Threads, rows / TapPartRows));
@@ -68,27 +76,29 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>
-    /// The runs of tap (ky, kx) of a kernel padded by <paramref name="pad"/> on an h×w map: for each, the first output
-    /// position, the first input position it reads, and the count of positions. One run when the tap reaches whole
-    /// rows; otherwise one a row. Returns the run count.
+    /// The runs of tap (ky, kx) of g's kernel: for each, the first output position, the first input position it reads
+    /// (the next ones g's stride apart), and the count of positions. One run when the stride is 1 and the tap reaches
+    /// whole rows; otherwise one an output row. Returns the run count.
     /// </summary>
-    private static int TapRuns(int h, int w, int ky, int kx, int pad, Span<int> runs)
+    private static int TapRuns(in ConvGeometry g, int ky, int kx, Span<int> runs)
     {
-        int dy = ky - pad, dx = kx - pad;
-        int r0 = Math.Max(0, -dy), r1 = Math.Min(h, h - dy), c0 = Math.Max(0, -dx), c1 = Math.Min(w, w - dx);
-        if (r1 <= r0 || c1 <= c0) return 0;
-        if (c0 == 0 && c1 == w)
+        int s = g.StrideH, dy = ky - g.PadH, dx = kx - g.PadW;
+        // Output rows r with 0 ≤ s·r + dy < InH, and columns alike.
+        int r0 = Math.Max(0, (-dy + s - 1) / s), r1 = Math.Min(g.OutH, (g.InH - 1 - dy) / s + 1);
+        int c0 = Math.Max(0, (-dx + s - 1) / s), c1 = Math.Min(g.OutW, (g.InW - 1 - dx) / s + 1);
+        if (g.InH - 1 - dy < 0 || g.InW - 1 - dx < 0 || r1 <= r0 || c1 <= c0) return 0;
+        if (s == 1 && c0 == 0 && c1 == g.OutW)
         {
-            runs[0] = r0 * w;
-            runs[1] = (r0 + dy) * w;
-            runs[2] = (r1 - r0) * w;
+            runs[0] = r0 * g.OutW;
+            runs[1] = (r0 + dy) * g.InW;
+            runs[2] = (r1 - r0) * g.OutW;
             return 1;
         }
         int count = 0;
         for (int r = r0; r < r1; r++, count++)
         {
-            runs[3 * count] = r * w + c0;
-            runs[3 * count + 1] = (r + dy) * w + c0 + dx;
+            runs[3 * count] = r * g.OutW + c0;
+            runs[3 * count + 1] = (s * r + dy) * g.InW + s * c0 + dx;
             runs[3 * count + 2] = c1 - c0;
         }
         return count;
@@ -201,6 +211,37 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>
+    /// Packs the GEMM's B for a strided run: <paramref name="positions"/> positions, <paramref name="stride"/> apart in
+    /// the position-major input x (rows ld floats apart, n columns a position). Whole sixteens of images go straight
+    /// into the panels a vector at a time; otherwise the run is gathered into <paramref name="run"/> and packed from there.
+    /// </summary>
+    private static void PackStridedRun(float* x, int ld, int rows, int positions, int stride, int n, float* run, float* packed, int nr, bool wide)
+    {
+        int cols = positions * n;
+        if (!wide || n % LaneImages != 0 || nr % LaneImages != 0)
+        {
+            for (int c = 0; c < rows; c++)
+            {
+                for (int q = 0; q < positions; q++) Buffer.MemoryCopy(x + (long)c * ld + (long)stride * q * n, run + (long)c * cols + q * n, n * sizeof(float), n * sizeof(float));
+            }
+            Gemm.PackB(rows, cols, run, cols, packed, nr);
+            return;
+        }
+        for (int j = 0; j < cols; j += LaneImages)
+        {
+            // Columns j … j + 15: images (j mod n) … of position j / n, in panel j / nr.
+            float* src = x + (long)stride * (j / n) * n + j % n;
+            float* dst = packed + (long)(j / nr) * nr * rows + j % nr;
+            for (int c = 0; c < rows; c++) Vector512.Load(src + (long)c * ld).Store(dst + (long)c * nr);
+        }
+        for (int j = cols; j % nr != 0; j += LaneImages)
+        {
+            float* dst = packed + (long)(j / nr) * nr * rows + j % nr;
+            for (int c = 0; c < rows; c++) Vector512<float>.Zero.Store(dst + (long)c * nr);
+        }
+    }
+
     /// <summary>What the tap works share: the call's geometry and batch, the parts of its output rows, and a part's start.</summary>
     private abstract class TapWorkBase(CpuBackend owner) : IParallelWork
     {
@@ -257,24 +298,27 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
-            int size = g.KernelH, taps = size * size;
-            float* xt = s.Col.Ensure((long)inC * ld);
+            int size = g.KernelH, taps = size * size, stride = g.StrideH, inHw = g.InH * g.InW, ldIn = inHw * n;
+            float* xt = s.Col.Ensure((long)inC * ldIn);
             float* wt = s.Tmp.Ensure((long)taps * rows * inC + (long)rows * ld);
             float* acc = wt + (long)taps * rows * inC;
+            // A strided run's inputs, gathered position by position into a plain matrix first.
+            float* run = stride > 1 ? s.Im2Col.Ensure((long)inC * g.OutW * n) : null;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(inC, ld, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            ToPositionMajor(_x, n, inC, hw, g.InSize, xt, Im2Col.Wide(Owner.Simd));
+            ToPositionMajor(_x, n, inC, inHw, g.InSize, xt, Im2Col.Wide(Owner.Simd));
             ReorderTaps(_w, o0, rows, inC, g.OutC, taps, _transposed, wt);
             Span<int> runs = stackalloc int[3 * TapMaxSize];
             // The centre tap reaches every position: it assigns, and the others add.
             for (int k = 0; k < taps; k++)
             {
                 int tap = (taps / 2 + k) % taps;
-                int count = TapRuns(g.OutH, g.OutW, tap / size, tap % size, g.PadH, runs);
+                int count = TapRuns(g, tap / size, tap % size, runs);
                 for (int r = 0; r < count; r++)
                 {
                     int outP = runs[3 * r], inP = runs[3 * r + 1], cols = runs[3 * r + 2] * n;
-                    Gemm.PackB(inC, cols, xt + inP * n, ld, packed, nr);
+                    if (stride == 1) Gemm.PackB(inC, cols, xt + inP * n, ldIn, packed, nr);
+                    else PackStridedRun(xt + inP * n, ldIn, inC, runs[3 * r + 2], stride, n, run, packed, nr, Im2Col.Wide(Owner.Simd));
                     Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, packed, acc + outP * n, ld, k > 0, gemm);
                 }
             }
@@ -306,8 +350,8 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
-            int size = g.KernelH, taps = size * size;
-            float* xt = s.Col.Ensure((long)inC * ld);
+            int size = g.KernelH, taps = size * size, stride = g.StrideH, inHw = g.InH * g.InW;
+            float* xt = s.Col.Ensure((long)inC * inHw * n);
             float* dyt = s.Tmp.Ensure((long)rows * ld + (long)taps * rows * inC);
             float* dwt = dyt + (long)rows * ld;
             // A tap's runs side by side, so that each tap is one GEMM as deep as all its runs together.
@@ -315,13 +359,13 @@ public sealed unsafe partial class CpuBackend
             float* packed = s.Pack.Ensure(Gemm.PackedSize(ld, inC, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             // x with its columns as rows ([p·n + i][c]), so that a run's rows pack as whole row copies.
-            for (int i = 0; i < n; i++) Transpose(_x + i * g.InSize, inC, hw, hw, xt + (long)i * inC, n * inC, add: false);
+            for (int i = 0; i < n; i++) Transpose(_x + i * g.InSize, inC, inHw, inHw, xt + (long)i * inC, n * inC, add: false);
             ToPositionMajor(_dy + (long)o0 * hw, n, rows, hw, g.OutSize, dyt, Im2Col.Wide(Owner.Simd));
             Span<int> runs = stackalloc int[3 * TapMaxSize];
             for (int tap = 0; tap < taps; tap++)
             {
                 float* d = dwt + tap * (long)rows * inC;
-                int count = TapRuns(g.OutH, g.OutW, tap / size, tap % size, g.PadH, runs), depth = 0;
+                int count = TapRuns(g, tap / size, tap % size, runs), depth = 0;
                 for (int r = 0; r < count; r++) depth += runs[3 * r + 2] * n;
                 if (depth == 0)
                 {
@@ -348,7 +392,15 @@ public sealed unsafe partial class CpuBackend
                 for (int r = 0, k0 = 0; r < count; r++)
                 {
                     int length = runs[3 * r + 2] * n;
-                    Gemm.PackB(length, inC, xt + (long)runs[3 * r + 1] * n * inC, inC, packed, nr, depth, k0);
+                    if (stride == 1) Gemm.PackB(length, inC, xt + (long)runs[3 * r + 1] * n * inC, inC, packed, nr, depth, k0);
+                    else
+                    {
+                        // A strided run: its positions' n rows each, stride positions apart in x.
+                        for (int q = 0; q < runs[3 * r + 2]; q++)
+                        {
+                            Gemm.PackB(n, inC, xt + (long)(runs[3 * r + 1] + stride * q) * n * inC, inC, packed, nr, depth, k0 + q * n);
+                        }
+                    }
                     k0 += length;
                 }
                 Gemm.Multiply(Owner.Simd, rows, inC, depth, at, lda, packed, d, inC, false, gemm);

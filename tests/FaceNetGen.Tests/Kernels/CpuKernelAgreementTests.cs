@@ -307,14 +307,16 @@ public class CpuKernelAgreementTests
         // than the kernel; output channels that are not whole parts of 16 (33, 40, the transposed data pass's 17) and
         // fewer than two parts (16: one thread takes all); input channels that leave a tail after the reorder's sixteens
         // (23); batches of 5 to 64 images (at least 64 columns), whole sixteens (transposed sixteen images at a time,
-        // two groups at 32) and not.
-        foreach (var (c, h, w, k, kernel, n) in new[]
+        // two groups at 32) and not. Stride 2 onto outputs of at most 6×6 (the forward pass and the filter gradient;
+        // the data pass keeps im2col): 12×12 → 6×6 with 3×3 and 5×5 kernels, 6×6 → 3×3, odd maps (7×5 → 4×3, 5×5 → 3×3).
+        foreach (var (c, h, w, k, kernel, stride, n) in new[]
                  {
-                     (23, 3, 3, 33, 3, 8), (40, 3, 3, 48, 3, 16), (17, 2, 2, 32, 3, 17), (32, 3, 2, 20, 3, 11), (16, 1, 1, 16, 3, 64),
-                     (48, 6, 6, 40, 3, 32), (17, 4, 4, 33, 3, 5), (32, 6, 6, 64, 5, 16), (20, 5, 4, 24, 5, 7), (24, 3, 3, 32, 5, 16),
+                     (23, 3, 3, 33, 3, 1, 8), (40, 3, 3, 48, 3, 1, 16), (17, 2, 2, 32, 3, 1, 17), (32, 3, 2, 20, 3, 1, 11), (16, 1, 1, 16, 3, 1, 64),
+                     (48, 6, 6, 40, 3, 1, 32), (17, 4, 4, 33, 3, 1, 5), (32, 6, 6, 64, 5, 1, 16), (20, 5, 4, 24, 5, 1, 7), (24, 3, 3, 32, 5, 1, 16),
+                     (24, 12, 12, 40, 3, 2, 16), (20, 12, 12, 32, 5, 2, 16), (40, 6, 6, 48, 3, 2, 16), (17, 7, 5, 33, 3, 2, 7), (16, 5, 5, 16, 5, 2, 9),
                  })
         {
-            var g = Conv(c, h, w, k, kernel, 1, kernel / 2);
+            var g = Conv(c, h, w, k, kernel, stride, kernel / 2);
             using var cpu = new CpuBackend(threads, level);
             Assert.True(cpu.TakesTaps(g, n));
             ConvPassesAgree(cpu, g, n, 90, 0.3f, filter: true, "taps");
@@ -322,9 +324,9 @@ public class CpuKernelAgreementTests
             var x = KernelHarness.Random(n * g.InSize, 95);
             var wt = KernelHarness.Random(g.WeightSize, 96, 0.3f);
             var b = KernelHarness.Random(g.OutC, 97);
-            long stride = g.OutSize + 5L * g.OutH * g.OutW;
-            KernelHarness.Agree(cpu, new[] { x, wt, b, KernelHarness.Random((int)(n * stride), 98) },
-                (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(2L * g.OutH * g.OutW), relu: true, yStride: stride), what: $"taps {g} n={n} strided");
+            long yStride = g.OutSize + 5L * g.OutH * g.OutW;
+            KernelHarness.Agree(cpu, new[] { x, wt, b, KernelHarness.Random((int)(n * yStride), 98) },
+                (be, v) => be.ConvForward(g, n, v[0], v[1], v[2], v[3].Slice(2L * g.OutH * g.OutW), relu: true, yStride: yStride), what: $"taps {g} n={n} strided");
         }
         // Off, and on larger maps (Winograd's), other kernels, strides or paddings, too few channels or columns, they are not taken.
         using var off = new CpuBackend(threads, level) { Taps = false };
@@ -334,7 +336,9 @@ public class CpuKernelAgreementTests
         Assert.False(on.TakesTaps(Conv(23, 6, 7, 33, 5, 1, 2), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 1, 1, 0), 16));
         Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 7, 1, 3), 16));
-        Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 3, 2, 1), 16));
+        Assert.False(on.TakesTaps(Conv(23, 14, 14, 33, 3, 2, 1), 16));
+        Assert.False(on.TakesTaps(CpuBackend.Transposed(Conv(23, 12, 12, 33, 3, 2, 1)), 16));
+        Assert.False(on.TakesTaps(Conv(23, 9, 9, 33, 3, 3, 1), 16));
         Assert.False(on.TakesTaps(Conv(23, 6, 6, 33, 3, 1, 0), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 15, 3, 1, 1), 16));
         Assert.False(on.TakesTaps(Conv(23, 3, 3, 33, 3, 1, 1), 7));
