@@ -124,7 +124,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
     internal static float* P(BufferView view, long length) => CpuBuffer.Ptr(view, length);
 
     public override void ReluBackward(BufferView y, BufferView dy, long length) =>
-        _elementwise.Run(new Elementwise.ReluMask(), P(dy, length), P(y, length), null, null, length);
+        _elementwise.Run(new Elementwise.ReluMask(), P(dy, length), P(dy, length), P(y, length), null, length);
 
     public override void ConcatForward(int n, int spatial, BufferView part, int partChannels, BufferView whole, int wholeChannels, int channelOffset)
     {
@@ -178,7 +178,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
             if (_mask != null)
             {
                 float* m = _mask + index * _block;
-                Elementwise.Run(new Elementwise.ReluMaskCopy(), owner.Simd, _dst + index * _dstStride, _src + index * _srcStride, m, m, _block);
+                Elementwise.Run(new Elementwise.ReluMask(), owner.Simd, _dst + index * _dstStride, _src + index * _srcStride, m, m, _block);
                 return;
             }
             var s = new ReadOnlySpan<float>(_src + index * _srcStride, (int)_block);

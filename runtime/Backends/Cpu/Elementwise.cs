@@ -94,29 +94,11 @@ internal static unsafe class Elementwise
         if (op.WritesD) vd.Store(d);
     }
 
-    /// <summary>a = (b &gt; 0) ? a : 0 — the ReLU gradient mask (a = dy, b = y).</summary>
+    /// <summary>
+    /// a = b where c &gt; 0, else 0 (a's old value unused): a ReLU's gradient mask, in place (a = b = dy, c = y) or on a
+    /// gradient copied from a concatenation's slice (b).
+    /// </summary>
     public readonly struct ReluMask : IOp
-    {
-        public bool WritesB => false;
-
-        public bool WritesC => false;
-
-        public bool WritesD => false;
-
-        public void Apply(ref Vector512<float> a, ref Vector512<float> b, ref Vector512<float> c, ref Vector512<float> d) =>
-            a = Vector512.ConditionalSelect(Vector512.GreaterThan(b, Vector512<float>.Zero), a, Vector512<float>.Zero);
-
-        public void Apply(ref Vector256<float> a, ref Vector256<float> b, ref Vector256<float> c, ref Vector256<float> d) =>
-            a = Vector256.ConditionalSelect(Vector256.GreaterThan(b, Vector256<float>.Zero), a, Vector256<float>.Zero);
-
-        public void Apply(ref Vector128<float> a, ref Vector128<float> b, ref Vector128<float> c, ref Vector128<float> d) =>
-            a = Vector128.ConditionalSelect(Vector128.GreaterThan(b, Vector128<float>.Zero), a, Vector128<float>.Zero);
-
-        public void Apply(ref float a, ref float b, ref float c, ref float d) => a = b > 0 ? a : 0;
-    }
-
-    /// <summary>a = b where c &gt; 0, else 0 (a's old value unused): a gradient copied and masked by a ReLU's output.</summary>
-    public readonly struct ReluMaskCopy : IOp
     {
         public bool WritesB => false;
 
