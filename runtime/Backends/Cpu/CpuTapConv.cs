@@ -267,6 +267,9 @@ public sealed unsafe partial class CpuBackend
             return (o0, rows, hw, hw * N, Owner.Scratch(worker));
         }
 
+        /// <summary>The kernel's side (3 or 5) and tap count, the stride (1 or 2), and the input map's positions.</summary>
+        protected (int Size, int Taps, int Stride, int InHw) Kernel => (G.KernelH, G.KernelH * G.KernelW, G.StrideH, G.InH * G.InW);
+
         public abstract void Execute(int index, int worker);
     }
 
@@ -298,7 +301,8 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
-            int size = g.KernelH, taps = size * size, stride = g.StrideH, inHw = g.InH * g.InW, ldIn = inHw * n;
+            var (size, taps, stride, inHw) = Kernel;
+            int ldIn = inHw * n;
             float* xt = s.Col.Ensure((long)inC * ldIn);
             float* wt = s.Tmp.Ensure((long)taps * rows * inC + (long)rows * ld);
             float* acc = wt + (long)taps * rows * inC;
@@ -350,7 +354,7 @@ public sealed unsafe partial class CpuBackend
             var g = G;
             int n = N, inC = g.InC, nr = Owner.NR;
             var (o0, rows, hw, ld, s) = Part(index, worker);
-            int size = g.KernelH, taps = size * size, stride = g.StrideH, inHw = g.InH * g.InW;
+            var (size, taps, stride, inHw) = Kernel;
             float* xt = s.Col.Ensure((long)inC * inHw * n);
             float* dyt = s.Tmp.Ensure((long)rows * ld + (long)taps * rows * inC);
             float* dwt = dyt + (long)rows * ld;
