@@ -344,7 +344,10 @@ internal static class ModelEmitter
             {
                 var x = plan.Tensors[c.Input];
                 w.Line($"// {c.Layer}: conv backward{(mode == GradMode.None ? " (the model input needs no gradient)" : "")}");
-                if (c.Relu && !ReluFoldedIntoConcat(plan, c.Output)) w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
+                if (ReluFoldedIntoConcat(plan, c.Output))
+                    EmitConcatBackwardRelu(w, plan, c.Output);
+                else if (c.Relu)
+                    w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
                 w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}), accumulate);");
                 if (mode != GradMode.None)
                     w.Line($"b.ConvBackwardData(in {Geometry(plan, c)}, n, {dA(y)}, P(Param.{plan.Parameters[c.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
@@ -369,15 +372,12 @@ internal static class ModelEmitter
             case ConcatOp cc:
             {
                 int spatial = cc.Out.H * cc.Out.W;
-                w.Line($"// {cc.Layer}: concat backward (each branch takes its channels; a ReLU branch's ReLU backward in the same pass)");
-                for (int i = cc.Parts.Count - 1; i >= 0; i--)
+                var copied = Enumerable.Range(0, cc.Parts.Count).Where(i => !ReluFoldedIntoConcat(plan, cc.Parts[i])).Reverse().ToList();
+                if (copied.Count == 0) break;
+                w.Line($"// {cc.Layer}: concat backward (each branch takes its channels)");
+                foreach (int i in copied)
                 {
                     var part = plan.Tensors[cc.Parts[i]];
-                    if (ReluFoldedIntoConcat(plan, cc.Parts[i]))
-                    {
-                        w.Line($"b.ConcatBackwardRelu(n, {I(spatial)}, {dA(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {A(part)}, {dA(part)}, {I(part.Shape.C)});");
-                        continue;
-                    }
                     w.Line($"b.ConcatBackward(n, {I(spatial)}, {dA(y)}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {dA(part)}, {I(part.Shape.C)}, accumulate: {Acc(cc.InputGrads[i])});");
                 }
                 break;
@@ -409,6 +409,20 @@ internal static class ModelEmitter
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// A ReLU branch's share of its concatenation's backward (see <see cref="ReluFoldedIntoConcat"/>), emitted right
+    /// before the branch's own backward rather than with the concatenation's other parts: its gradient is then still in
+    /// cache when the convolution's filter pass reads it. dWhole is final by then, as every reader of the concatenation
+    /// comes after it in Forward, and so before every branch in Backward.
+    /// </summary>
+    private static void EmitConcatBackwardRelu(SourceWriter w, Plan plan, int t)
+    {
+        var cc = (ConcatOp)plan.Ops.First(o => o is ConcatOp c && c.Parts.Contains(t));
+        int i = Enumerable.Range(0, cc.Parts.Count).First(k => cc.Parts[k] == t);
+        var part = plan.Tensors[t];
+        w.Line($"b.ConcatBackwardRelu(n, {I(cc.Out.H * cc.Out.W)}, {dA(plan.Tensors[cc.Output])}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {A(part)}, {dA(part)}, {I(part.Shape.C)});");
     }
 
     /// <summary>
