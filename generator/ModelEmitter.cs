@@ -71,6 +71,8 @@ internal static class ModelEmitter
         w.Line("public const long ActivationsPerImage = " + L(plan.ActivationsPerImage) + ";");
         w.Line("/// <summary>Floats of activations per image in a model built for inference, whose arena reuses a tensor's slot once nothing reads it.</summary>");
         w.Line("public const long InferenceActivationsPerImage = " + L(plan.InferenceActivationsPerImage) + ";");
+        w.Line("/// <summary>Floats of activation gradients per image: Backward reuses a gradient's slot once nothing reads it.</summary>");
+        w.Line("public const long GradientsPerImage = " + L(plan.GradientsPerImage) + ";");
         w.Line();
 
         // ---- arena layouts ----
@@ -107,6 +109,15 @@ internal static class ModelEmitter
         }
         w.Close();
         w.Line();
+        w.Line("/// <summary>Per-image offsets in the gradient arena, where gradients whose lifetimes in Backward do not overlap share a slot (-1: no gradient).</summary>");
+        w.Open("public static class Grad");
+        foreach (var t in plan.Tensors)
+        {
+            w.Line($"/// <summary>d <c>{Xml(t.Name)}</c>: {t.Shape}.</summary>");
+            w.Line($"public const long {t.Identifier} = {L(t.GradientOffset)};");
+        }
+        w.Close();
+        w.Line();
 
         // ---- description for the runtime ----
         w.Line("/// <summary>Everything above, as one object for the trainer, checkpoints and exporters.</summary>");
@@ -114,6 +125,7 @@ internal static class ModelEmitter
         w.Line($"    SpecName, SpecHash, InputHeight, InputWidth, InputChannels, EmbeddingSize,");
         w.Line($"    WeightCount, BiasCount, Flops, MultiplyAdds, ParameterLength, ActivationsPerImage, Act.{plan.Tensors[plan.OutputTensor].Identifier},");
         w.Line($"    InferenceActivationsPerImage, InferenceAct.{plan.Tensors[plan.OutputTensor].Identifier},");
+        w.Line($"    GradientsPerImage, Grad.{plan.Tensors[plan.OutputTensor].Identifier},");
         w.Line($"    new {Models}.ParameterTensor[]");
         w.Line("    {");
         foreach (var p in plan.Parameters)
@@ -125,7 +137,7 @@ internal static class ModelEmitter
         w.Line("    {");
         foreach (var t in plan.Tensors)
         {
-            w.Line($"        new(\"{t.Name}\", {I(t.Shape.C)}, {I(t.Shape.H)}, {I(t.Shape.W)}, Act.{t.Identifier}, InferenceAct.{t.Identifier}),");
+            w.Line($"        new(\"{t.Name}\", {I(t.Shape.C)}, {I(t.Shape.H)}, {I(t.Shape.W)}, Act.{t.Identifier}, InferenceAct.{t.Identifier}, Grad.{t.Identifier}),");
         }
         w.Line("    },");
         w.Line("    LayerTable,");
@@ -425,18 +437,8 @@ internal static class ModelEmitter
         w.Line($"b.ConcatBackwardRelu(n, {I(cc.Out.H * cc.Out.W)}, {dA(plan.Tensors[cc.Output])}, {I(cc.Out.C)}, {I(cc.ChannelOffsets[i])}, {A(part)}, {dA(part)}, {I(part.Shape.C)});");
     }
 
-    /// <summary>
-    /// Whether tensor <paramref name="t"/> is the output of a ReLU-fused convolution that only a concatenation reads
-    /// (once, so its gradient is assigned, not accumulated): its ReLU backward then runs inside the concatenation's
-    /// backward (<c>ConcatBackwardRelu</c>) rather than as a pass of its own.
-    /// </summary>
-    private static bool ReluFoldedIntoConcat(Plan plan, int t)
-    {
-        if (t == plan.OutputTensor || !plan.Ops.Any(o => o is ConvOp c && c.Output == t && c.Relu)) return false;
-        var readers = plan.Ops.Where(o => o.Inputs.Contains(t)).ToList();
-        if (readers.Count != 1 || readers[0] is not ConcatOp cc || cc.Parts.Count(p => p == t) != 1) return false;
-        return cc.InputGrads[Enumerable.Range(0, cc.Parts.Count).First(i => cc.Parts[i] == t)] == GradMode.Assign;
-    }
+    /// <summary>See <see cref="GradientArena.ReluFoldedIntoConcat"/>: the planner places the gradients in that order.</summary>
+    private static bool ReluFoldedIntoConcat(Plan plan, int t) => GradientArena.ReluFoldedIntoConcat(plan.Ops, plan.OutputTensor, t);
 
     private static string Geometry(Plan plan, PlanOp op) => plan.Tensors[op.Output].Identifier + "_Geometry";
 
@@ -453,7 +455,8 @@ internal static class ModelEmitter
     /// <summary>The output image stride argument of an op that writes an inference view: the concatenation's image size.</summary>
     private static string Stride(Plan plan, TensorSlot t, string name = "yStride") => t.IsInferenceView ? $", {name}: InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "";
 
-    private static string dA(TensorSlot t) => $"dA(Act.{t.Identifier})";
+    /// <summary>A tensor's gradient: its slot in the gradient arena, or its activation's offset when the model keeps every gradient.</summary>
+    private static string dA(TensorSlot t) => $"dA(Grad.{t.Identifier}, Act.{t.Identifier})";
 
     private static string Acc(GradMode mode) => mode == GradMode.Accumulate ? "true" : "false";
 

@@ -10,11 +10,15 @@ namespace FaceNetGen.Models;
 /// </summary>
 /// <remarks>
 /// Arenas: <see cref="Parameters"/> and <see cref="ParameterGradients"/> hold <see cref="ModelDescription.ParameterLength"/>
-/// floats. <see cref="Activations"/> and <see cref="ActivationGradients"/> hold <see cref="ModelDescription.ActivationsPerImage"/>
-/// × <see cref="MaxBatch"/> floats: each activation tensor's images are contiguous (NCHW), its slot starting at its per-image
-/// offset × MaxBatch. The gradient arenas exist only for a model built for training. A model built for inference has
-/// the smaller arena of <see cref="ModelDescription.InferenceActivationsPerImage"/> floats per image, where a tensor's
-/// slot is reused once no later op reads it: after its Forward only the input and the output hold their tensors.
+/// floats. <see cref="Activations"/> holds <see cref="ModelDescription.ActivationsPerImage"/> × <see cref="MaxBatch"/>
+/// floats: each activation tensor's images are contiguous (NCHW), its slot starting at its per-image offset × MaxBatch.
+/// The gradient arenas exist only for a model built for training. <see cref="ActivationGradients"/> holds
+/// <see cref="ModelDescription.GradientsPerImage"/> × MaxBatch floats, laid out the same way, where a gradient's slot is
+/// reused once Backward no longer reads it: after Backward only <see cref="OutputGradient"/> is sure to hold its
+/// values, unless <see cref="KeepActivationGradients"/> gave every gradient a slot of its own. A model built for
+/// inference has the smaller arena of <see cref="ModelDescription.InferenceActivationsPerImage"/> floats per image,
+/// where a tensor's slot is reused once no later op reads it: after its Forward only the input and the output hold
+/// their tensors.
 /// </remarks>
 public abstract class FaceNetModel : IDisposable
 {
@@ -33,7 +37,7 @@ public abstract class FaceNetModel : IDisposable
         if (training)
         {
             ParameterGradients = backend.Allocate(description.ParameterLength);
-            ActivationGradients = backend.Allocate(description.ActivationsPerImage * maxBatch);
+            ActivationGradients = backend.Allocate(description.GradientsPerImage * maxBatch);
         }
     }
 
@@ -51,7 +55,26 @@ public abstract class FaceNetModel : IDisposable
 
     public DeviceBuffer? ParameterGradients { get; }
 
-    public DeviceBuffer? ActivationGradients { get; }
+    public DeviceBuffer? ActivationGradients { get; private set; }
+
+    /// <summary>Whether every activation gradient has a slot of its own (<see cref="KeepActivationGradients"/>).</summary>
+    public bool KeepsActivationGradients { get; private set; }
+
+    /// <summary>
+    /// Gives every activation gradient a slot of its own, at the activation's offset in an arena as large as
+    /// <see cref="Activations"/>, so that all of them can be read after Backward (gradient checks, debugging). It
+    /// costs memory and speed: the shared gradient arena is what keeps Backward's writes in cache. Call it before
+    /// writing <see cref="OutputGradient"/>.
+    /// </summary>
+    public void KeepActivationGradients()
+    {
+        if (ActivationGradients is null) throw new InvalidOperationException("This model was built for inference and has no gradients.");
+        if (KeepsActivationGradients) return;
+        var kept = Backend.Allocate(Description.ActivationsPerImage * MaxBatch);
+        ActivationGradients.Dispose();
+        ActivationGradients = kept;
+        KeepsActivationGradients = true;
+    }
 
     /// <summary>The input batch: (MaxBatch, C, H, W), NCHW.</summary>
     public BufferView Input => A(0);
@@ -60,7 +83,7 @@ public abstract class FaceNetModel : IDisposable
     public BufferView Output => A(Description.OutputOffset, Description.InferenceOutputOffset);
 
     /// <summary>Where the loss writes d(loss)/d(embedding) before <see cref="Backward"/>.</summary>
-    public BufferView OutputGradient => dA(Description.OutputOffset);
+    public BufferView OutputGradient => dA(Description.OutputGradientOffset, Description.OutputOffset);
 
     /// <summary>Runs the network on the first <paramref name="n"/> images of <see cref="Input"/>.</summary>
     public abstract void Forward(int n);
@@ -92,8 +115,12 @@ public abstract class FaceNetModel : IDisposable
     /// <summary>The output image stride of an op that writes an inference view: compact when training, else the concatenation's image size.</summary>
     protected long InferenceStride(long concatImageSize) => IsTraining ? 0 : concatImageSize;
 
-    /// <summary>Activation-gradient slot of a tensor, given its per-image offset.</summary>
-    protected BufferView dA(long perImageOffset) => new(ActivationGradients!, perImageOffset * MaxBatch);
+    /// <summary>
+    /// Gradient slot of a tensor, given its per-image offsets in the gradient arena and in the activation arena: the
+    /// latter when the model keeps every gradient (<see cref="KeepActivationGradients"/>).
+    /// </summary>
+    protected BufferView dA(long gradientOffset, long activationOffset) =>
+        new(ActivationGradients!, (KeepsActivationGradients ? activationOffset : gradientOffset) * MaxBatch);
 
     /// <summary>A parameter tensor, given its offset.</summary>
     protected BufferView P(long offset) => new(Parameters, offset);

@@ -6,11 +6,12 @@ namespace FaceNetGen.Models;
 public sealed record ParameterTensor(string Name, IReadOnlyList<int> Shape, long Offset, long Length, bool IsBias, int FanIn, int FanOut, ParamInit Init);
 
 /// <summary>
-/// An activation tensor of a generated model: its shape (C, H, W) and per-image offsets in the training arena and in
+/// An activation tensor of a generated model: its shape (C, H, W) and per-image offsets in the training arena, in
 /// the inference arena (where tensors whose lifetimes do not overlap share memory; -1 for an inception branch that an
-/// inference model writes straight into its concatenation).
+/// inference model writes straight into its concatenation) and of its gradient in the gradient arena (where gradients
+/// whose lifetimes in Backward do not overlap share memory; -1 for the model input, whose gradient nobody computes).
 /// </summary>
-public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset, long InferenceOffset)
+public sealed record ActivationTensor(string Name, int Channels, int Height, int Width, long Offset, long InferenceOffset, long GradientOffset)
 {
     public long Size => (long)Channels * Height * Width;
 }
@@ -27,6 +28,7 @@ public sealed class ModelDescription
         long weights, long biases, long flops, long multiplyAdds,
         long parameterLength, long activationsPerImage, long outputOffset,
         long inferenceActivationsPerImage, long inferenceOutputOffset,
+        long gradientsPerImage, long outputGradientOffset,
         ParameterTensor[] parameters, ActivationTensor[] activations, string layerTable, Action<IGraphBuilder> buildGraph)
     {
         BuildGraph = buildGraph;
@@ -45,6 +47,8 @@ public sealed class ModelDescription
         OutputOffset = outputOffset;
         InferenceActivationsPerImage = inferenceActivationsPerImage;
         InferenceOutputOffset = inferenceOutputOffset;
+        GradientsPerImage = gradientsPerImage;
+        OutputGradientOffset = outputGradientOffset;
         Parameters = parameters;
         Activations = activations;
         LayerTable = layerTable;
@@ -88,6 +92,12 @@ public sealed class ModelDescription
 
     /// <summary>The output's per-image offset in the inference arena.</summary>
     public long InferenceOutputOffset { get; }
+
+    /// <summary>Floats per image of the gradient arena of a model built for training.</summary>
+    public long GradientsPerImage { get; }
+
+    /// <summary>The output gradient's per-image offset in the gradient arena.</summary>
+    public long OutputGradientOffset { get; }
 
     public IReadOnlyList<ParameterTensor> Parameters { get; }
 

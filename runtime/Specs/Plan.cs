@@ -4,8 +4,8 @@ namespace FaceNetGen.Specs;
 //
 // Activations: every tensor an op writes gets its own slot, laid out per image; for a batch of at most
 // MaxBatch images the slot of tensor t starts at t.Offset × MaxBatch and holds MaxBatch × t.Shape.Size floats
-// in NCHW order. Nothing is reused, because backward needs every forward activation. The gradient arena
-// mirrors the activation arena slot for slot.
+// in NCHW order. Nothing is reused, because backward needs every forward activation. The gradient arena is laid
+// out the same way, but a gradient's slot is reused once Backward no longer reads it (GradientArena).
 // A model built for inference only has a smaller activation arena: there tensor t starts at
 // t.InferenceOffset × MaxBatch, and a slot is reused once the last op that reads its tensor has run (first fit,
 // in forward order). The input and the output keep their slots for the model's life, so that Forward can run
@@ -45,6 +45,9 @@ public enum GradMode
 /// </summary>
 public sealed record TensorSlot(int Id, string Name, string Identifier, Shape Shape, long Offset, long InferenceOffset, int InferenceView, long InferenceViewOffset)
 {
+    /// <summary>Per-image offset of the tensor's gradient in the gradient arena (see <see cref="GradientArena"/>).</summary>
+    public long GradientOffset { get; init; }
+
     public bool IsInferenceView => InferenceView >= 0;
 }
 
@@ -102,7 +105,11 @@ public sealed record Plan(
     int OutputTensor,
     long ActivationsPerImage,
     long ParameterLength,
-    long InferenceActivationsPerImage);
+    long InferenceActivationsPerImage)
+{
+    /// <summary>Floats per image of the gradient arena, where gradients whose lifetimes in Backward do not overlap share memory.</summary>
+    public long GradientsPerImage { get; init; }
+}
 
 /// <summary>
 /// The inference arena: per-image offsets where tensors whose lifetimes (from the op that writes them to the last op
@@ -189,5 +196,97 @@ public static class InferenceArena
             length = Math.Max(length, at + size);
         }
         return new Layout(offsets, viewOf, viewOffsets, length);
+    }
+}
+
+/// <summary>
+/// The gradient arena and the order of Backward. Backward runs the ops' backward in reverse, with one exception: a
+/// ReLU-fused convolution's output that only a concatenation reads (once) takes its share of the concatenation's
+/// gradient, with the ReLU backward in the same pass, right before the convolution's own backward
+/// (<see cref="ReluFoldedIntoConcat"/>). A tensor's gradient lives from the first backward step that writes it to the
+/// last that reads it: the backward of the op that produced it, or for a concatenation, the last of its folded
+/// branches. Gradients whose lifetimes do not overlap share memory (first fit, in backward order), so the arena is a
+/// small part of the activation arena and what Backward writes is still in cache when it is read.
+/// </summary>
+public static class GradientArena
+{
+    /// <summary>
+    /// Whether tensor <paramref name="t"/> is the output of a ReLU-fused convolution that only a concatenation reads
+    /// (once, so its gradient is assigned, not accumulated): its ReLU backward then runs inside the concatenation's
+    /// backward, which runs for it right before the convolution's backward.
+    /// </summary>
+    public static bool ReluFoldedIntoConcat(IReadOnlyList<PlanOp> ops, int output, int t)
+    {
+        if (t == output || !ops.Any(o => o is ConvOp c && c.Output == t && c.Relu)) return false;
+        var readers = ops.Where(o => o.Inputs.Contains(t)).ToList();
+        if (readers.Count != 1 || readers[0] is not ConcatOp cc || cc.Parts.Count(p => p == t) != 1) return false;
+        int i = Enumerable.Range(0, cc.Parts.Count).First(k => cc.Parts[k] == t);
+        return cc.InputGrads.Count == cc.Parts.Count && cc.InputGrads[i] == GradMode.Assign;
+    }
+
+    /// <summary>
+    /// Per-image gradient offsets of <paramref name="tensors"/> (indexed by id; -1 for the model input, whose gradient
+    /// nobody computes) and the arena's length, given the ops in forward order with their gradient modes. The output's
+    /// gradient, which the loss writes before Backward, keeps its slot throughout.
+    /// </summary>
+    public static (long[] Offsets, long Length) Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, int input, int output)
+    {
+        int count = tensors.Count, steps = ops.Count;
+        var born = new int[count];
+        var last = new int[count];
+        for (int t = 0; t < count; t++)
+        {
+            born[t] = int.MaxValue;
+            last[t] = -1;
+        }
+        void Write(int t, int step)
+        {
+            born[t] = Math.Min(born[t], step);
+            last[t] = Math.Max(last[t], step);
+        }
+        void Read(int t, int step) => last[t] = Math.Max(last[t], step);
+        var concatOf = new int[count];
+        for (int t = 0; t < count; t++) concatOf[t] = -1;
+        foreach (var op in ops)
+        {
+            if (op is ConcatOp cc)
+                foreach (int part in cc.Parts) concatOf[part] = cc.Output;
+        }
+        for (int i = ops.Count - 1; i >= 0; i--)
+        {
+            int step = steps - 1 - i;
+            var op = ops[i];
+            if (op is not ConcatOp && ReluFoldedIntoConcat(ops, output, op.Output)) Read(concatOf[op.Output], step);
+            Write(op.Output, step);
+            for (int j = 0; j < op.Inputs.Count; j++)
+            {
+                if (op.InputGrads.Count > j && op.InputGrads[j] == GradMode.None) continue;
+                if (op is ConcatOp && ReluFoldedIntoConcat(ops, output, op.Inputs[j])) continue;
+                Write(op.Inputs[j], step);
+            }
+        }
+        born[output] = -1;
+        last[output] = int.MaxValue;
+
+        var offsets = new long[count];
+        var order = Enumerable.Range(0, count).Where(t => t != input && born[t] != int.MaxValue).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
+        for (int t = 0; t < count; t++) offsets[t] = -1;
+        var live = new List<int>();
+        long length = 0;
+        foreach (int t in order)
+        {
+            live.RemoveAll(u => last[u] < born[t]);
+            live.Sort((a, b) => offsets[a].CompareTo(offsets[b]));
+            long at = 0, size = tensors[t].Size;
+            foreach (int u in live)
+            {
+                if (offsets[u] - at >= size) break;
+                at = Math.Max(at, offsets[u] + tensors[u].Size);
+            }
+            offsets[t] = at;
+            live.Add(t);
+            length = Math.Max(length, at + size);
+        }
+        return (offsets, length);
     }
 }

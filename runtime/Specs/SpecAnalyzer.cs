@@ -179,10 +179,12 @@ public static class SpecAnalyzer
 
             var ops = AssignGradModes();
             var inference = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
+            var gradients = GradientArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
             var plan = new Plan(
                 new EquatableArray<TensorSlot>(_tensors.Select(t => t with
                 {
                     InferenceOffset = inference.Offsets[t.Id], InferenceView = inference.ViewOf[t.Id], InferenceViewOffset = inference.ViewOffsets[t.Id],
+                    GradientOffset = gradients.Offsets[t.Id],
                 }).ToArray()),
                 new EquatableArray<ParamSlot>(_params.ToArray()),
                 new EquatableArray<PlanOp>(ops),
@@ -190,7 +192,7 @@ public static class SpecAnalyzer
                 current,
                 _activationOffset,
                 _paramOffset,
-                inference.Length);
+                inference.Length) { GradientsPerImage = gradients.Length };
             return new AnalyzedModel(_spec, new EquatableArray<LayerReport>(_reports.ToArray()), _weights, _biases, _flops, _madds, plan, Hash(plan));
         }
 

@@ -40,6 +40,7 @@ internal static class SpecCommand
         stdout.WriteLine($"params: {N(model.Params)} ({N(model.Weights)} weights + {N(model.Biases)} biases) = {SpecAnalyzer.FormatParams(model.Params)}{Declared(spec.Totals.Params, model.Params)}");
         stdout.WriteLine($"FLOPS:  {N(model.Flops)} per image = {SpecAnalyzer.FormatFlops(model.Flops)}{Declared(spec.Totals.Flops, model.Flops)}  ({N(model.MultiplyAdds)} multiply-adds)");
         stdout.WriteLine($"activations: {N(model.Plan.ActivationsPerImage)} floats per image for training, {N(model.Plan.InferenceActivationsPerImage)} for inference");
+        stdout.WriteLine($"gradients:   {N(model.Plan.GradientsPerImage)} floats per image of activation gradients for training");
         return 0;
     }
 

@@ -18,6 +18,9 @@ public sealed class GoldenRunner : IDisposable
         _backend = backend;
         Case = golden;
         Model = create(backend, golden.Batch, true);
+        // Every activation gradient in a slot of its own, to compare them all after Backward (the shared gradient
+        // arena's parameter gradients are checked against these in GradientArenaTests).
+        Model.KeepActivationGradients();
         Info = Model.Description;
         int n = golden.Batch;
         Model.SetParameters(GoldenTensors.Parameters(Info, golden.WeightsSeed));

@@ -61,13 +61,13 @@ public sealed class OnnxOpTests
             long inputSize = (long)C * H * W;
             var activations = new[]
             {
-                new ActivationTensor("input", C, H, W, 0, 0),
-                opShape.Length == 3 ? new ActivationTensor("op", opShape[0], opShape[1], opShape[2], inputSize, inputSize) : new ActivationTensor("op", features, 1, 1, inputSize, inputSize),
-                new ActivationTensor("out", features, 1, 1, inputSize + features, inputSize + features),
+                new ActivationTensor("input", C, H, W, 0, 0, 0),
+                opShape.Length == 3 ? new ActivationTensor("op", opShape[0], opShape[1], opShape[2], inputSize, inputSize, inputSize) : new ActivationTensor("op", features, 1, 1, inputSize, inputSize, inputSize),
+                new ActivationTensor("out", features, 1, 1, inputSize + features, inputSize + features, inputSize + features),
             }.Concat(intermediates).ToArray();
             var (inC, inH, inW) = opShape.Length == 3 ? (opShape[0], opShape[1], opShape[2]) : (features, 1, 1);
             return new ModelDescription(
-                "OneOp", "0000000000000000", H, W, C, features, 0, 0, 0, 0, _arena.Count, inputSize + 2 * features, inputSize + features, inputSize + 2 * features, inputSize + features,
+                "OneOp", "0000000000000000", H, W, C, features, 0, 0, 0, 0, _arena.Count, inputSize + 2 * features, inputSize + features, inputSize + 2 * features, inputSize + features, inputSize + 2 * features, inputSize + features,
                 _parameters.ToArray(), activations, "", g =>
                 {
                     op(g);
@@ -201,7 +201,7 @@ public sealed class OnnxOpTests
             b.Pool("avg", "input", "op.avg", g2);
             b.Concat("cat", ["input", "op.max", "op.avg"], "op");
         },
-        new ActivationTensor("op.max", 2, 3, 3, 1000, 1000), new ActivationTensor("op.avg", 2, 3, 3, 2000, 2000));
+        new ActivationTensor("op.max", 2, 3, 3, 1000, 1000, 1000), new ActivationTensor("op.avg", 2, 3, 3, 2000, 2000, 2000));
         var x = RandomInput(n * 18, 10);
         var max = new float[n * 18];
         var avg = new float[n * 18];
