@@ -175,16 +175,26 @@ public static class InferenceArena
             }
         }
 
-        var order = Enumerable.Range(0, count).Where(t => viewOf[t] < 0).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
-        var offsets = new long[count];
-        for (int t = 0; t < count; t++) offsets[t] = -1;
+        var (offsets, length) = FirstFit(tensors, Enumerable.Range(0, count).Where(t => viewOf[t] < 0), born, last);
+        return new Layout(offsets, viewOf, viewOffsets, length);
+    }
+
+    /// <summary>
+    /// Per-image offsets (-1 for tensors not placed) and the arena's length: the tensors of <paramref name="placed"/>,
+    /// in order of birth, each in the lowest gap between the slots still alive that holds it. A slot is free from the
+    /// step after its tensor's last use (<paramref name="last"/> &lt; the newcomer's <paramref name="born"/>), so a
+    /// step's outputs never share memory with its inputs.
+    /// </summary>
+    internal static (long[] Offsets, long Length) FirstFit(IReadOnlyList<Shape> tensors, IEnumerable<int> placed, int[] born, int[] last)
+    {
+        var offsets = new long[tensors.Count];
+        for (int t = 0; t < offsets.Length; t++) offsets[t] = -1;
         var live = new List<int>();
         long length = 0;
-        foreach (int t in order)
+        foreach (int t in placed.OrderBy(t => born[t]).ThenBy(t => t))
         {
             live.RemoveAll(u => last[u] < born[t]);
             live.Sort((a, b) => offsets[a].CompareTo(offsets[b]));
-            // First fit: the lowest gap between live slots that holds the tensor.
             long at = 0, size = tensors[t].Size;
             foreach (int u in live)
             {
@@ -195,7 +205,7 @@ public static class InferenceArena
             live.Add(t);
             length = Math.Max(length, at + size);
         }
-        return new Layout(offsets, viewOf, viewOffsets, length);
+        return (offsets, length);
     }
 }
 
@@ -268,25 +278,6 @@ public static class GradientArena
         born[output] = -1;
         last[output] = int.MaxValue;
 
-        var offsets = new long[count];
-        var order = Enumerable.Range(0, count).Where(t => t != input && born[t] != int.MaxValue).OrderBy(t => born[t]).ThenBy(t => t).ToArray();
-        for (int t = 0; t < count; t++) offsets[t] = -1;
-        var live = new List<int>();
-        long length = 0;
-        foreach (int t in order)
-        {
-            live.RemoveAll(u => last[u] < born[t]);
-            live.Sort((a, b) => offsets[a].CompareTo(offsets[b]));
-            long at = 0, size = tensors[t].Size;
-            foreach (int u in live)
-            {
-                if (offsets[u] - at >= size) break;
-                at = Math.Max(at, offsets[u] + tensors[u].Size);
-            }
-            offsets[t] = at;
-            live.Add(t);
-            length = Math.Max(length, at + size);
-        }
-        return (offsets, length);
+        return InferenceArena.FirstFit(tensors, Enumerable.Range(0, count).Where(t => t != input && born[t] != int.MaxValue), born, last);
     }
 }
