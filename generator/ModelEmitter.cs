@@ -5,8 +5,9 @@ namespace FaceNetGen.Generator;
 
 /// <summary>
 /// AnalyzedModel → C#. Emits one sealed partial class per spec: typed constants, arena layouts, the layer table in
-/// XML docs, and Forward/Backward as flat lists of <c>IBackend</c> calls (backward is forward reversed). The output
-/// depends only on the model and the namespace: same input, byte-identical output, whatever the culture.
+/// XML docs, and Forward/Backward as flat lists of <c>IBackend</c> calls (Backward in the planner's order: Forward
+/// reversed, but the readers of a shared input last and together). The output depends only on the model and the
+/// namespace: same input, byte-identical output, whatever the culture.
 /// </summary>
 internal static class ModelEmitter
 {
@@ -213,7 +214,7 @@ internal static class ModelEmitter
         w.Open("public override void Backward(int n, bool accumulate = false)");
         w.Line("CheckBackward(n);");
         w.Line("var b = Backend;");
-        for (int i = plan.Ops.Count - 1; i >= 0; i--) EmitBackward(w, plan, plan.Ops[i]);
+        foreach (int i in plan.BackwardOrder) EmitBackward(w, plan, plan.Ops[i]);
         w.Close();
 
         w.Close(); // class

@@ -109,6 +109,9 @@ public sealed record Plan(
 {
     /// <summary>Floats per image of the gradient arena, where gradients whose lifetimes in Backward do not overlap share memory.</summary>
     public long GradientsPerImage { get; init; }
+
+    /// <summary>The ops' backward steps in the order Backward runs them (see <see cref="GradientArena.BackwardOrder"/>).</summary>
+    public EquatableArray<int> BackwardOrder { get; init; } = EquatableArray<int>.Empty;
 }
 
 /// <summary>
@@ -210,9 +213,9 @@ public static class InferenceArena
 }
 
 /// <summary>
-/// The gradient arena and the order of Backward. Backward runs the ops' backward in reverse, with one exception: a
-/// ReLU-fused convolution's output that only a concatenation reads (once) takes its share of the concatenation's
-/// gradient, with the ReLU backward in the same pass, right before the convolution's own backward
+/// The gradient arena and the order of Backward. Backward runs the ops' backward steps in <see cref="BackwardOrder"/>,
+/// and a ReLU-fused convolution's output that only a concatenation reads (once) takes its share of the
+/// concatenation's gradient, with the ReLU backward in the same pass, right before the convolution's own backward
 /// (<see cref="ReluFoldedIntoConcat"/>). A tensor's gradient lives from the first backward step that writes it to the
 /// last that reads it: the backward of the op that produced it, or for a concatenation, the last of its folded
 /// branches. Gradients whose lifetimes do not overlap share memory (first fit, in backward order), so the arena is a
@@ -220,6 +223,49 @@ public static class InferenceArena
 /// </summary>
 public static class GradientArena
 {
+    /// <summary>
+    /// The order of the ops' backward steps (indices into <paramref name="ops"/>). A step can run once every reader of
+    /// its op's output has run its own. Among the steps that can, the one latest in Forward runs first, except that
+    /// the readers of a tensor that several ops read (an inception module's input) wait until nothing else can run:
+    /// then they run one after another, so that the input and its gradient, which they all read and add to, stay in
+    /// cache across them, rather than each branch's deeper layers running in between.
+    /// </summary>
+    public static int[] BackwardOrder(IReadOnlyList<PlanOp> ops)
+    {
+        int tensors = 0;
+        foreach (var op in ops)
+        {
+            tensors = Math.Max(tensors, op.Output + 1);
+            foreach (int t in op.Inputs) tensors = Math.Max(tensors, t + 1);
+        }
+        var readers = new int[tensors];
+        foreach (var op in ops)
+            foreach (int t in op.Inputs) readers[t]++;
+        var pending = (int[])readers.Clone();
+        var done = new bool[ops.Count];
+        var order = new int[ops.Count];
+        for (int k = 0; k < ops.Count; k++)
+        {
+            int pick = -1, fallback = -1;
+            for (int i = ops.Count - 1; i >= 0; i--)
+            {
+                if (done[i] || pending[ops[i].Output] > 0) continue;
+                if (fallback < 0) fallback = i;
+                if (ops[i].Inputs.All(t => readers[t] <= 1))
+                {
+                    pick = i;
+                    break;
+                }
+            }
+            if (pick < 0) pick = fallback;
+            if (pick < 0) throw new InvalidOperationException("the ops' graph has a cycle");
+            done[pick] = true;
+            order[k] = pick;
+            foreach (int t in ops[pick].Inputs) pending[t]--;
+        }
+        return order;
+    }
+
     /// <summary>
     /// Whether tensor <paramref name="t"/> is the output of a ReLU-fused convolution that only a concatenation reads
     /// (once, so its gradient is assigned, not accumulated): its ReLU backward then runs inside the concatenation's
@@ -239,9 +285,9 @@ public static class GradientArena
     /// nobody computes) and the arena's length, given the ops in forward order with their gradient modes. The output's
     /// gradient, which the loss writes before Backward, keeps its slot throughout.
     /// </summary>
-    public static (long[] Offsets, long Length) Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, int input, int output)
+    public static (long[] Offsets, long Length) Place(IReadOnlyList<Shape> tensors, IReadOnlyList<PlanOp> ops, IReadOnlyList<int> backwardOrder, int input, int output)
     {
-        int count = tensors.Count, steps = ops.Count;
+        int count = tensors.Count;
         var born = new int[count];
         var last = new int[count];
         for (int t = 0; t < count; t++)
@@ -262,10 +308,9 @@ public static class GradientArena
             if (op is ConcatOp cc)
                 foreach (int part in cc.Parts) concatOf[part] = cc.Output;
         }
-        for (int i = ops.Count - 1; i >= 0; i--)
+        for (int step = 0; step < backwardOrder.Count; step++)
         {
-            int step = steps - 1 - i;
-            var op = ops[i];
+            var op = ops[backwardOrder[step]];
             if (op is not ConcatOp && ReluFoldedIntoConcat(ops, output, op.Output)) Read(concatOf[op.Output], step);
             Write(op.Output, step);
             for (int j = 0; j < op.Inputs.Count; j++)

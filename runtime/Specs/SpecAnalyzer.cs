@@ -177,9 +177,10 @@ public static class SpecAnalyzer
 
             if (Diagnostics.Count > 0) return null;
 
-            var ops = AssignGradModes();
+            var backwardOrder = GradientArena.BackwardOrder(_ops);
+            var ops = AssignGradModes(backwardOrder);
             var inference = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
-            var gradients = GradientArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
+            var gradients = GradientArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, backwardOrder, 0, current);
             var plan = new Plan(
                 new EquatableArray<TensorSlot>(_tensors.Select(t => t with
                 {
@@ -192,7 +193,7 @@ public static class SpecAnalyzer
                 current,
                 _activationOffset,
                 _paramOffset,
-                inference.Length) { GradientsPerImage = gradients.Length };
+                inference.Length) { GradientsPerImage = gradients.Length, BackwardOrder = new EquatableArray<int>(backwardOrder) };
             return new AnalyzedModel(_spec, new EquatableArray<LayerReport>(_reports.ToArray()), _weights, _biases, _flops, _madds, plan, Hash(plan));
         }
 
@@ -483,12 +484,12 @@ public static class SpecAnalyzer
             return candidate;
         }
 
-        private PlanOp[] AssignGradModes()
+        private PlanOp[] AssignGradModes(int[] backwardOrder)
         {
             // Walk backward: the first op (in backward order) to produce a tensor's gradient assigns it, later ones add to it.
             var written = new bool[_tensors.Count];
             var result = new PlanOp[_ops.Count];
-            for (int i = _ops.Count - 1; i >= 0; i--)
+            foreach (int i in backwardOrder)
             {
                 var op = _ops[i];
                 var modes = new GradMode[op.Inputs.Count];

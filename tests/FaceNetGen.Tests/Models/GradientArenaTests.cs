@@ -1,5 +1,6 @@
 using FaceNetGen.Backends.Cpu;
 using FaceNetGen.Models;
+using FaceNetGen.Specs;
 using FaceNetGen.Tests.Infrastructure;
 using FaceNetGen.Tests.Kernels;
 
@@ -81,5 +82,50 @@ public class GradientArenaTests
         var output = info.Activations.Single(t => t.Offset == info.OutputOffset);
         Assert.Equal(output.GradientOffset, info.OutputGradientOffset);
         Assert.Equal(-1, info.Activations[0].GradientOffset);
+    }
+
+    [Theory]
+    [InlineData("NN1")]
+    [InlineData("NN2")]
+    [InlineData("NN3")]
+    [InlineData("NN4")]
+    [InlineData("NNS1")]
+    [InlineData("NNS2")]
+    public void Backward_runs_each_op_after_its_outputs_readers_and_a_shared_inputs_readers_together(string name)
+    {
+        var plan = SpecAnalyzer.Compile(BuiltInSpecs.GetText(name)!).Model!.Plan;
+        var ops = plan.Ops;
+        var order = plan.BackwardOrder.ToArray();
+        Assert.Equal(Enumerable.Range(0, ops.Count), order.OrderBy(i => i));
+        var position = new int[ops.Count];
+        for (int k = 0; k < order.Length; k++) position[order[k]] = k;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            for (int j = 0; j < ops.Count; j++)
+            {
+                if (ops[j].Inputs.Contains(ops[i].Output))
+                    Assert.True(position[j] < position[i], $"{name}: {ops[i].Layer}'s backward runs before {ops[j].Layer}'s, which reads its output");
+            }
+        }
+        int shared = 0;
+        foreach (var t in plan.Tensors)
+        {
+            var readers = Enumerable.Range(0, ops.Count).Where(j => ops[j].Inputs.Contains(t.Id)).Select(j => position[j]).OrderBy(p => p).ToList();
+            if (readers.Count < 2) continue;
+            shared++;
+            Assert.True(readers[^1] - readers[0] == readers.Count - 1, $"{name}: the readers of '{t.Name}' run at backward steps {string.Join(", ", readers)}, not one after another");
+        }
+        if (ops.Any(o => o is ConcatOp)) Assert.True(shared > 0, $"{name}: no tensor has several readers");
+        // Each gradient is assigned by the first of its writers in that order, and added to by the others.
+        var written = new HashSet<int>();
+        foreach (int i in order)
+        {
+            for (int j = 0; j < ops[i].Inputs.Count; j++)
+            {
+                int t = ops[i].Inputs[j];
+                if (t == plan.InputTensor) continue;
+                Assert.Equal(written.Add(t) ? GradMode.Assign : GradMode.Accumulate, ops[i].InputGrads[j]);
+            }
+        }
     }
 }
