@@ -187,16 +187,17 @@ internal static class ModelEmitter
         w.Open("public override void Forward(int n)");
         w.Line("CheckForward(n);");
         w.Line("var b = Backend;");
-        for (int i = 0; i < plan.Ops.Count; i++)
+        var forward = plan.ForwardOrder;
+        for (int k = 0; k < forward.Count; k++)
         {
-            if (FusedPool(plan, i) is { } pool)
+            if (FusedPool(plan, forward, k) is { } pool)
             {
-                EmitConvPool(w, plan, (ConvOp)plan.Ops[i], pool);
-                i++;
+                EmitConvPool(w, plan, (ConvOp)plan.Ops[forward[k]], pool);
+                k++;
             }
             else
             {
-                EmitForward(w, plan, plan.Ops[i]);
+                EmitForward(w, plan, plan.Ops[forward[k]]);
             }
         }
         w.Close();
@@ -222,10 +223,10 @@ internal static class ModelEmitter
         return w.ToString();
     }
 
-    /// <summary>The pooling right after convolution <paramref name="i"/> when it is the only reader of the convolution's output.</summary>
-    private static PoolOp? FusedPool(Plan plan, int i)
+    /// <summary>The pooling right after convolution <c>order[k]</c> in Forward when it is the only reader of the convolution's output.</summary>
+    private static PoolOp? FusedPool(Plan plan, EquatableArray<int> order, int k)
     {
-        if (plan.Ops[i] is not ConvOp conv || i + 1 >= plan.Ops.Count || plan.Ops[i + 1] is not PoolOp pool || pool.Inputs[0] != conv.Output) return null;
+        if (plan.Ops[order[k]] is not ConvOp conv || k + 1 >= order.Count || plan.Ops[order[k + 1]] is not PoolOp pool || pool.Inputs[0] != conv.Output) return null;
         return plan.Ops.Count(o => o.Inputs.Contains(conv.Output)) == 1 && conv.Output != plan.OutputTensor ? pool : null;
     }
 

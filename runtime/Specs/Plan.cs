@@ -110,6 +110,9 @@ public sealed record Plan(
     /// <summary>Floats per image of the gradient arena, where gradients whose lifetimes in Backward do not overlap share memory.</summary>
     public long GradientsPerImage { get; init; }
 
+    /// <summary>The ops in the order Forward runs them (see <see cref="InferenceArena.ForwardOrder"/>).</summary>
+    public EquatableArray<int> ForwardOrder { get; init; } = EquatableArray<int>.Empty;
+
     /// <summary>The ops' backward steps in the order Backward runs them (see <see cref="GradientArena.BackwardOrder"/>).</summary>
     public EquatableArray<int> BackwardOrder { get; init; } = EquatableArray<int>.Empty;
 }
@@ -120,6 +123,50 @@ public sealed record Plan(
 /// </summary>
 public static class InferenceArena
 {
+    /// <summary>
+    /// The order Forward runs the ops in (indices into <paramref name="ops"/>): the spec's, except that the readers of
+    /// a tensor that several ops read (an inception module's input) run as soon as it is written, one after another,
+    /// so that it stays in cache across them, before the deeper layers of their branches.
+    /// </summary>
+    public static int[] ForwardOrder(IReadOnlyList<PlanOp> ops)
+    {
+        int tensors = 0;
+        foreach (var op in ops)
+        {
+            tensors = Math.Max(tensors, op.Output + 1);
+            foreach (int t in op.Inputs) tensors = Math.Max(tensors, t + 1);
+        }
+        var readers = new int[tensors];
+        var written = new bool[tensors];
+        foreach (var op in ops)
+            foreach (int t in op.Inputs) readers[t]++;
+        var produced = new bool[tensors];
+        foreach (var op in ops) produced[op.Output] = true;
+        for (int t = 0; t < tensors; t++) written[t] = !produced[t];
+        var done = new bool[ops.Count];
+        var order = new int[ops.Count];
+        for (int k = 0; k < ops.Count; k++)
+        {
+            int pick = -1, fallback = -1;
+            for (int i = 0; i < ops.Count; i++)
+            {
+                if (done[i] || !ops[i].Inputs.All(t => written[t])) continue;
+                if (fallback < 0) fallback = i;
+                if (ops[i].Inputs.Any(t => readers[t] > 1))
+                {
+                    pick = i;
+                    break;
+                }
+            }
+            if (pick < 0) pick = fallback;
+            if (pick < 0) throw new InvalidOperationException("the ops' graph has a cycle");
+            done[pick] = true;
+            order[k] = pick;
+            written[ops[pick].Output] = true;
+        }
+        return order;
+    }
+
     /// <summary>Where each tensor lives in the inference arena (arrays indexed by tensor id).</summary>
     /// <param name="Offsets">Per-image offset of the tensor's own slot; -1 for a view.</param>
     /// <param name="ViewOf">The concatenation a tensor is a view into, or -1.</param>

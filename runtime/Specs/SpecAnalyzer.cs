@@ -179,7 +179,8 @@ public static class SpecAnalyzer
 
             var backwardOrder = GradientArena.BackwardOrder(_ops);
             var ops = AssignGradModes(backwardOrder);
-            var inference = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, 0, current);
+            var forwardOrder = InferenceArena.ForwardOrder(ops);
+            var inference = InferenceArena.Place(_tensors.Select(t => t.Shape).ToArray(), forwardOrder.Select(i => ops[i]).ToArray(), 0, current);
             var gradients = GradientArena.Place(_tensors.Select(t => t.Shape).ToArray(), ops, backwardOrder, 0, current);
             var plan = new Plan(
                 new EquatableArray<TensorSlot>(_tensors.Select(t => t with
@@ -193,7 +194,7 @@ public static class SpecAnalyzer
                 current,
                 _activationOffset,
                 _paramOffset,
-                inference.Length) { GradientsPerImage = gradients.Length, BackwardOrder = new EquatableArray<int>(backwardOrder) };
+                inference.Length) { GradientsPerImage = gradients.Length, ForwardOrder = new EquatableArray<int>(forwardOrder), BackwardOrder = new EquatableArray<int>(backwardOrder) };
             return new AnalyzedModel(_spec, new EquatableArray<LayerReport>(_reports.ToArray()), _weights, _biases, _flops, _madds, plan, Hash(plan));
         }
 

@@ -26,10 +26,20 @@ public class InferenceArenaTests
         int count = tensors.Count;
         var born = new int[count];
         var last = new int[count];
-        for (int i = 0; i < ops.Count; i++)
+        // Lifetimes in the order Forward runs the ops: a valid order, in which a tensor's readers run one after another.
+        var order = plan.ForwardOrder.ToArray();
+        Assert.Equal(Enumerable.Range(0, ops.Count), order.OrderBy(i => i));
+        for (int k = 0; k < order.Length; k++)
         {
-            born[ops[i].Output] = i;
-            foreach (int t in ops[i].Inputs) last[t] = Math.Max(last[t], i);
+            var op = ops[order[k]];
+            foreach (int t in op.Inputs) Assert.True(t == plan.InputTensor || order.Take(k).Any(i => ops[i].Output == t), $"{name}: {op.Layer} runs before its input is written");
+            born[op.Output] = k;
+            foreach (int t in op.Inputs) last[t] = Math.Max(last[t], k);
+        }
+        foreach (var t in tensors)
+        {
+            var steps = Enumerable.Range(0, order.Length).Where(k => ops[order[k]].Inputs.Contains(t.Id)).ToList();
+            if (steps.Count > 1) Assert.True(steps[^1] - steps[0] == steps.Count - 1, $"{name}: the readers of '{t.Name}' run at steps {string.Join(", ", steps)}, not one after another");
         }
         born[plan.InputTensor] = -1;
         last[plan.InputTensor] = last[plan.OutputTensor] = int.MaxValue;
