@@ -130,16 +130,9 @@ public static class InferenceArena
     /// </summary>
     public static int[] ForwardOrder(IReadOnlyList<PlanOp> ops)
     {
-        int tensors = 0;
-        foreach (var op in ops)
-        {
-            tensors = Math.Max(tensors, op.Output + 1);
-            foreach (int t in op.Inputs) tensors = Math.Max(tensors, t + 1);
-        }
-        var readers = new int[tensors];
+        var readers = Readers(ops);
+        int tensors = readers.Length;
         var written = new bool[tensors];
-        foreach (var op in ops)
-            foreach (int t in op.Inputs) readers[t]++;
         var produced = new bool[tensors];
         foreach (var op in ops) produced[op.Output] = true;
         for (int t = 0; t < tensors; t++) written[t] = !produced[t];
@@ -229,6 +222,21 @@ public static class InferenceArena
         return new Layout(offsets, viewOf, viewOffsets, length);
     }
 
+    /// <summary>How many ops read each tensor, for every tensor id the ops name.</summary>
+    internal static int[] Readers(IReadOnlyList<PlanOp> ops)
+    {
+        int tensors = 0;
+        foreach (var op in ops)
+        {
+            tensors = Math.Max(tensors, op.Output + 1);
+            foreach (int t in op.Inputs) tensors = Math.Max(tensors, t + 1);
+        }
+        var readers = new int[tensors];
+        foreach (var op in ops)
+            foreach (int t in op.Inputs) readers[t]++;
+        return readers;
+    }
+
     /// <summary>
     /// Per-image offsets (-1 for tensors not placed) and the arena's length: the tensors of <paramref name="placed"/>,
     /// in order of birth, each in the lowest gap between the slots still alive that holds it. A slot is free from the
@@ -279,15 +287,7 @@ public static class GradientArena
     /// </summary>
     public static int[] BackwardOrder(IReadOnlyList<PlanOp> ops)
     {
-        int tensors = 0;
-        foreach (var op in ops)
-        {
-            tensors = Math.Max(tensors, op.Output + 1);
-            foreach (int t in op.Inputs) tensors = Math.Max(tensors, t + 1);
-        }
-        var readers = new int[tensors];
-        foreach (var op in ops)
-            foreach (int t in op.Inputs) readers[t]++;
+        var readers = InferenceArena.Readers(ops);
         var pending = (int[])readers.Clone();
         var done = new bool[ops.Count];
         var order = new int[ops.Count];
