@@ -136,16 +136,30 @@ public static class InferenceArena
         var produced = new bool[tensors];
         foreach (var op in ops) produced[op.Output] = true;
         for (int t = 0; t < tensors; t++) written[t] = !produced[t];
-        var done = new bool[ops.Count];
-        var order = new int[ops.Count];
-        for (int k = 0; k < ops.Count; k++)
+        return Schedule(ops.Count, latestFirst: false,
+            ready: i => ops[i].Inputs.All(t => written[t]),
+            preferred: i => ops[i].Inputs.Any(t => readers[t] > 1),
+            taken: i => written[ops[i].Output] = true);
+    }
+
+    /// <summary>
+    /// A list schedule of <paramref name="count"/> ops: at each step, of the ops not yet taken that are
+    /// <paramref name="ready"/>, the first <paramref name="preferred"/> one in index order (from the last index with
+    /// <paramref name="latestFirst"/>), else the first of them; <paramref name="taken"/> then updates what is ready.
+    /// </summary>
+    internal static int[] Schedule(int count, bool latestFirst, Func<int, bool> ready, Func<int, bool> preferred, Action<int> taken)
+    {
+        var done = new bool[count];
+        var order = new int[count];
+        for (int k = 0; k < count; k++)
         {
             int pick = -1, fallback = -1;
-            for (int i = 0; i < ops.Count; i++)
+            for (int j = 0; j < count; j++)
             {
-                if (done[i] || !ops[i].Inputs.All(t => written[t])) continue;
+                int i = latestFirst ? count - 1 - j : j;
+                if (done[i] || !ready(i)) continue;
                 if (fallback < 0) fallback = i;
-                if (ops[i].Inputs.Any(t => readers[t] > 1))
+                if (preferred(i))
                 {
                     pick = i;
                     break;
@@ -155,7 +169,7 @@ public static class InferenceArena
             if (pick < 0) throw new InvalidOperationException("the ops' graph has a cycle");
             done[pick] = true;
             order[k] = pick;
-            written[ops[pick].Output] = true;
+            taken(pick);
         }
         return order;
     }
@@ -289,28 +303,13 @@ public static class GradientArena
     {
         var readers = InferenceArena.Readers(ops);
         var pending = (int[])readers.Clone();
-        var done = new bool[ops.Count];
-        var order = new int[ops.Count];
-        for (int k = 0; k < ops.Count; k++)
-        {
-            int pick = -1, fallback = -1;
-            for (int i = ops.Count - 1; i >= 0; i--)
+        return InferenceArena.Schedule(ops.Count, latestFirst: true,
+            ready: i => pending[ops[i].Output] == 0,
+            preferred: i => ops[i].Inputs.All(t => readers[t] <= 1),
+            taken: i =>
             {
-                if (done[i] || pending[ops[i].Output] > 0) continue;
-                if (fallback < 0) fallback = i;
-                if (ops[i].Inputs.All(t => readers[t] <= 1))
-                {
-                    pick = i;
-                    break;
-                }
-            }
-            if (pick < 0) pick = fallback;
-            if (pick < 0) throw new InvalidOperationException("the ops' graph has a cycle");
-            done[pick] = true;
-            order[k] = pick;
-            foreach (int t in ops[pick].Inputs) pending[t]--;
-        }
-        return order;
+                foreach (int t in ops[i].Inputs) pending[t]--;
+            });
     }
 
     /// <summary>

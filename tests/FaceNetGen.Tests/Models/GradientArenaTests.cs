@@ -67,16 +67,11 @@ public class GradientArenaTests
     }
 
     [Theory]
-    [InlineData("NN1")]
-    [InlineData("NN2")]
-    [InlineData("NN3")]
-    [InlineData("NN4")]
-    [InlineData("NNS1")]
-    [InlineData("NNS2")]
+    [MemberData(nameof(InferenceArenaTests.Specs), MemberType = typeof(InferenceArenaTests))]
     public void The_gradient_arena_is_a_fraction_of_the_activation_arena(string name)
     {
         var info = ModelCatalog.Get(name).Info;
-        // Every spec here needs at most 40% (NN2 and NN4 about 22%).
+        // Every spec here needs at most 40% (NN2 and NN4 about 23%).
         Assert.True(info.GradientsPerImage * 10 <= info.ActivationsPerImage * 4,
             $"{name}: gradient arena {info.GradientsPerImage} floats per image, activations {info.ActivationsPerImage}");
         var output = info.Activations.Single(t => t.Offset == info.OutputOffset);
@@ -85,12 +80,7 @@ public class GradientArenaTests
     }
 
     [Theory]
-    [InlineData("NN1")]
-    [InlineData("NN2")]
-    [InlineData("NN3")]
-    [InlineData("NN4")]
-    [InlineData("NNS1")]
-    [InlineData("NNS2")]
+    [MemberData(nameof(InferenceArenaTests.Specs), MemberType = typeof(InferenceArenaTests))]
     public void Backward_runs_each_op_after_its_outputs_readers_and_a_shared_inputs_readers_together(string name)
     {
         var plan = SpecAnalyzer.Compile(BuiltInSpecs.GetText(name)!).Model!.Plan;
