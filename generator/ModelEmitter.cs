@@ -188,9 +188,15 @@ internal static class ModelEmitter
         w.Line("CheckForward(n);");
         w.Line("var b = Backend;");
         var forward = plan.ForwardOrder;
+        var forwardGroups = Siblings.Groups(plan.Ops, forward, plan.OutputTensor).ToDictionary(g => g[0]);
         for (int k = 0; k < forward.Count; k++)
         {
-            if (FusedPool(plan, forward, k) is { } pool)
+            if (forwardGroups.TryGetValue(k, out var group))
+            {
+                EmitSiblingsForward(w, plan, group.Select(i => (ConvOp)plan.Ops[forward[i]]).ToList());
+                k += group.Length - 1;
+            }
+            else if (FusedPool(plan, forward, k) is { } pool)
             {
                 EmitConvPool(w, plan, (ConvOp)plan.Ops[forward[k]], pool);
                 k++;
@@ -215,7 +221,15 @@ internal static class ModelEmitter
         w.Open("public override void Backward(int n, bool accumulate = false)");
         w.Line("CheckBackward(n);");
         w.Line("var b = Backend;");
-        foreach (int i in plan.BackwardOrder) EmitBackward(w, plan, plan.Ops[i]);
+        var backward = plan.BackwardOrder;
+        var backwardGroups = Siblings.Groups(plan.Ops, backward, plan.OutputTensor);
+        var lastOfGroup = backwardGroups.ToDictionary(g => g[g.Length - 1]);
+        var inGroup = new HashSet<int>(backwardGroups.SelectMany(g => g));
+        for (int k = 0; k < backward.Count; k++)
+        {
+            EmitBackward(w, plan, plan.Ops[backward[k]], data: !inGroup.Contains(k));
+            if (lastOfGroup.TryGetValue(k, out var group)) EmitSiblingsData(w, plan, group.Select(i => (ConvOp)plan.Ops[backward[i]]).ToList());
+        }
         w.Close();
 
         w.Close(); // class
@@ -242,6 +256,35 @@ internal static class ModelEmitter
         w.Line(ConvComment(c));
         w.Line($"// {p.Layer}: {p.Pool} pool -> (n,{p.Out.C},{p.Out.H},{p.Out.W}), {p.KernelH}x{p.KernelW} stride {p.StrideH} pad {p.PadH}; one call, the convolution's output kept only for training");
         w.Line($"b.ConvPoolForward(in {Geometry(plan, c)}, in {Geometry(plan, p)}, n, {Af(x)}, P(Param.{plan.Parameters[c.Weight].Identifier}), P(Param.{plan.Parameters[c.Bias].Identifier}), {Af(y)}, {Out(plan, z)}, relu: {B(c.Relu)}, keepConv: IsTraining{Stride(plan, z, "zStride")});");
+    }
+
+    /// <summary>1×1 convolutions of one input, adjacent in Forward, as one call (see <see cref="Siblings"/>).</summary>
+    private static void EmitSiblingsForward(SourceWriter w, Plan plan, List<ConvOp> group)
+    {
+        var x = plan.Tensors[group[0].Input];
+        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: 1x1 convolutions of (n,{x.Shape.C},{x.Shape.H},{x.Shape.W}) -> {string.Join(" + ", group.Select(c => c.Out.C.ToString(CultureInfo.InvariantCulture)))} channels{(group[0].Relu ? ", ReLU" : "")}; one call");
+        w.Line($"b.ConvForwardSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n, {Af(x)},");
+        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
+        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Bias].Identifier})"))}],");
+        w.Line($"    [{string.Join(", ", group.Select(c => Out(plan, plan.Tensors[c.Output])))}],");
+        w.Line($"    relu: {B(group[0].Relu)}, [{string.Join(", ", group.Select(c => StrideValue(plan, plan.Tensors[c.Output])))}]);");
+    }
+
+    /// <summary>
+    /// The data gradient of a group of sibling convolutions, adjacent in Backward, as one call after the last member's
+    /// filter gradient. The group's first member in Backward decides whether it assigns or adds to dx: no other op's
+    /// backward runs between the members.
+    /// </summary>
+    private static void EmitSiblingsData(SourceWriter w, Plan plan, List<ConvOp> group)
+    {
+        var mode = group[0].InputGrads[0];
+        if (mode == GradMode.None) return;
+        var x = plan.Tensors[group[0].Input];
+        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: their data gradients into d(n,{x.Shape.C},{x.Shape.H},{x.Shape.W}); one call");
+        w.Line($"b.ConvBackwardDataSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n,");
+        w.Line($"    [{string.Join(", ", group.Select(c => dA(plan.Tensors[c.Output])))}],");
+        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
+        w.Line($"    {dA(x)}, accumulate: {Acc(mode)});");
     }
 
     private static void EmitForward(SourceWriter w, Plan plan, PlanOp op)
@@ -348,7 +391,8 @@ internal static class ModelEmitter
         }
     }
 
-    private static void EmitBackward(SourceWriter w, Plan plan, PlanOp op)
+    /// <param name="data">False for a member of a group of siblings, whose data gradient <see cref="EmitSiblingsData"/> emits.</param>
+    private static void EmitBackward(SourceWriter w, Plan plan, PlanOp op, bool data)
     {
         var y = plan.Tensors[op.Output];
         var mode = op.InputGrads[0];
@@ -363,7 +407,7 @@ internal static class ModelEmitter
                 else if (c.Relu)
                     w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
                 w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}), accumulate);");
-                if (mode != GradMode.None)
+                if (mode != GradMode.None && data)
                     w.Line($"b.ConvBackwardData(in {Geometry(plan, c)}, n, {dA(y)}, P(Param.{plan.Parameters[c.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
                 break;
             }
@@ -456,6 +500,9 @@ internal static class ModelEmitter
 
     /// <summary>The output image stride argument of an op that writes an inference view: the concatenation's image size.</summary>
     private static string Stride(Plan plan, TensorSlot t, string name = "yStride") => t.IsInferenceView ? $", {name}: InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "";
+
+    /// <summary>The output image stride of an op as a value: the concatenation's image size for an inference view, else 0 (compact).</summary>
+    private static string StrideValue(Plan plan, TensorSlot t) => t.IsInferenceView ? $"InferenceStride({L(plan.Tensors[t.InferenceView].Shape.Size)})" : "0";
 
     /// <summary>A tensor's gradient: its slot in the gradient arena, or its activation's offset when the model keeps every gradient.</summary>
     private static string dA(TensorSlot t) => $"dA(Grad.{t.Identifier}, Act.{t.Identifier})";

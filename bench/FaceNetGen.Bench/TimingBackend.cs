@@ -108,6 +108,20 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         Time("conv-data " + g, 2.0 * g.MultiplyAdds * n, () => inner.ConvBackwardData(gg, n, dy, w, dx, accumulate));
     }
 
+    public void ConvForwardSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> w, ReadOnlySpan<BufferView> b, ReadOnlySpan<BufferView> y, bool relu, ReadOnlySpan<long> yStride)
+    {
+        var (ga, wa, ba, ya, sa) = (g.ToArray(), w.ToArray(), b.ToArray(), y.ToArray(), yStride.ToArray());
+        Time("conv-fwd siblings " + Siblings(ga), 2.0 * ga.Sum(gi => gi.MultiplyAdds) * n, () => inner.ConvForwardSiblings(ga, n, x, wa, ba, ya, relu, sa));
+    }
+
+    public void ConvBackwardDataSiblings(ReadOnlySpan<ConvGeometry> g, int n, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> w, BufferView dx, bool accumulate)
+    {
+        var (ga, dya, wa) = (g.ToArray(), dy.ToArray(), w.ToArray());
+        Time("conv-data siblings " + Siblings(ga), 2.0 * ga.Sum(gi => gi.MultiplyAdds) * n, () => inner.ConvBackwardDataSiblings(ga, n, dya, wa, dx, accumulate));
+    }
+
+    private static string Siblings(ConvGeometry[] g) => $"{g[0].InH}x{g[0].InW}x{g[0].InC} -> {string.Join("+", g.Select(gi => gi.OutC))}, 1x1";
+
     public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)
     {
         var gg = g;

@@ -63,6 +63,25 @@ public interface IBackend : IDisposable
     /// <summary>dw (=|+=) Σₙ dy ⋆ x; db (=|+=) Σₙ,ₕ,ᵥ dy.</summary>
     void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
+    /// <summary>
+    /// yᵢ = convᵢ(x, wᵢ) + bᵢ (then ReLU) for 1×1 stride-1 convolutions <paramref name="g"/> that all read x (the
+    /// 1×1 branch and the reductions of an inception module), in one call, so that a backend may read x once for all
+    /// of them; image j of yᵢ at j × yStrideᵢ (0: compact). By default one <see cref="ConvForward"/> each.
+    /// </summary>
+    void ConvForwardSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> w, ReadOnlySpan<BufferView> b, ReadOnlySpan<BufferView> y, bool relu, ReadOnlySpan<long> yStride)
+    {
+        for (int i = 0; i < g.Length; i++) ConvForward(g[i], n, x, w[i], b[i], y[i], relu, yStride[i]);
+    }
+
+    /// <summary>
+    /// dx (=|+=) Σᵢ convᵢᵀ(dyᵢ, wᵢ) for the 1×1 stride-1 convolutions of <see cref="ConvForwardSiblings"/>, in one
+    /// call, so that a backend may write dx once for all of them. By default one <see cref="ConvBackwardData"/> each.
+    /// </summary>
+    void ConvBackwardDataSiblings(ReadOnlySpan<ConvGeometry> g, int n, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> w, BufferView dx, bool accumulate)
+    {
+        for (int i = 0; i < g.Length; i++) ConvBackwardData(g[i], n, dy[i], w[i], dx, accumulate || i > 0);
+    }
+
     /// <summary>dy *= (y &gt; 0), in place: the ReLU fused into a forward kernel, undone on its gradient.</summary>
     void ReluBackward(BufferView y, BufferView dy, long length);
 

@@ -118,6 +118,41 @@ public sealed record Plan(
 }
 
 /// <summary>
+/// Sibling convolutions: 1×1 stride-1 convolutions that read the same tensor (an inception module's 1×1 branch and its
+/// reductions) and follow one another in an order of the ops. Forward runs such a group as one kernel call
+/// (<c>ConvForwardSiblings</c>) at its first member, and Backward takes the group's data gradient in one call
+/// (<c>ConvBackwardDataSiblings</c>) at its last member, so that a backend may read the input, and write its gradient,
+/// once for all of them.
+/// </summary>
+public static class Siblings
+{
+    /// <summary>
+    /// The groups of <paramref name="order"/> (indices into <paramref name="ops"/>): maximal runs of two or more
+    /// consecutive ops that are 1×1 stride-1 unpadded convolutions of one input, all with or all without ReLU, none
+    /// writing <paramref name="output"/>. Each group lists its positions in <paramref name="order"/>, first to last.
+    /// </summary>
+    public static List<int[]> Groups(IReadOnlyList<PlanOp> ops, IReadOnlyList<int> order, int output)
+    {
+        var groups = new List<int[]>();
+        int k = 0;
+        while (k < order.Count)
+        {
+            int end = k + 1;
+            if (Member(ops[order[k]], output) is { } first)
+            {
+                while (end < order.Count && Member(ops[order[end]], output) is { } next && next.Input == first.Input && next.Relu == first.Relu) end++;
+            }
+            if (end - k >= 2) groups.Add(Enumerable.Range(k, end - k).ToArray());
+            k = end;
+        }
+        return groups;
+    }
+
+    private static ConvOp? Member(PlanOp op, int output) =>
+        op is ConvOp c && c.KernelH == 1 && c.KernelW == 1 && c.StrideH == 1 && c.StrideW == 1 && c.PadH == 0 && c.PadW == 0 && c.Output != output ? c : null;
+}
+
+/// <summary>
 /// The inference arena: per-image offsets where tensors whose lifetimes (from the op that writes them to the last op
 /// that reads them) do not overlap share memory, and concatenations whose branches write straight into them.
 /// </summary>
@@ -214,6 +249,11 @@ public static class InferenceArena
         born[input] = -1;
         last[input] = int.MaxValue;
         last[output] = int.MaxValue;
+        // A group of sibling convolutions writes every member's output in one call, at its first member.
+        foreach (var group in Siblings.Groups(ops, Enumerable.Range(0, ops.Count).ToArray(), output))
+        {
+            foreach (int i in group) born[ops[i].Output] = group[0];
+        }
 
         var viewOf = new int[count];
         var viewOffsets = new long[count];
@@ -365,6 +405,12 @@ public static class GradientArena
                 if (op is ConcatOp && ReluFoldedIntoConcat(ops, output, op.Inputs[j])) continue;
                 Write(op.Inputs[j], step);
             }
+        }
+        // A group of sibling convolutions takes its data gradient in one call, at its last member: every member's
+        // output gradient is read there.
+        foreach (var group in Siblings.Groups(ops, backwardOrder, output))
+        {
+            foreach (int step in group) Read(ops[backwardOrder[step]].Output, group[group.Length - 1]);
         }
         born[output] = -1;
         last[output] = int.MaxValue;

@@ -147,30 +147,113 @@ public sealed unsafe partial class CpuBackend
         else _convFilter.Run(g, n, px, pdy, pdw, pdb, accumulate);
     }
 
+    /// <summary>
+    /// One GEMM per work item for all the siblings, each item packing its columns of x once (<see cref="ConvForwardWork"/>),
+    /// where every sibling is 1×1 stride 1 on the same input.
+    /// </summary>
+    public override void ConvForwardSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> w, ReadOnlySpan<BufferView> b, ReadOnlySpan<BufferView> y, bool relu, ReadOnlySpan<long> yStride)
+    {
+        if (!FusesSiblings(g))
+        {
+            base.ConvForwardSiblings(g, n, x, w, b, y, relu, yStride);
+            return;
+        }
+        for (int i = 0; i < g.Length; i++)
+        {
+            var gi = g[i];
+            long stride = ImageStride.Resolve(yStride[i], gi.OutSize);
+            _convForward.Set(i, P(w[i], gi.WeightSize), P(b[i], gi.OutC), P(y[i], ImageStride.Span(n, stride, gi.OutSize)), stride, gi.OutC);
+        }
+        _convForward.RunSiblings(g[0], g.Length, n, P(x, (long)n * g[0].InSize), relu);
+    }
+
+    /// <summary>dx written once for all the siblings, where <see cref="ConvForwardSiblings"/> fuses them (<see cref="ConvBackwardDataWork"/>).</summary>
+    public override void ConvBackwardDataSiblings(ReadOnlySpan<ConvGeometry> g, int n, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> w, BufferView dx, bool accumulate)
+    {
+        if (!FusesSiblings(g))
+        {
+            base.ConvBackwardDataSiblings(g, n, dy, w, dx, accumulate);
+            return;
+        }
+        for (int i = 0; i < g.Length; i++) _convData.Set(i, P(dy[i], (long)n * g[i].OutSize), P(w[i], g[i].WeightSize), g[i].OutC);
+        _convData.RunSiblings(g[0], g.Length, n, P(dx, (long)n * g[0].InSize), accumulate);
+    }
+
+    /// <summary>Whether sibling convolutions take one fused call: two to <see cref="MaxSiblings"/>, all 1×1 stride 1 on one input shape.</summary>
+    internal static bool FusesSiblings(ReadOnlySpan<ConvGeometry> g)
+    {
+        if (g.Length < 2 || g.Length > MaxSiblings) return false;
+        foreach (var gi in g)
+        {
+            if (!gi.IsPointwise || gi.InC != g[0].InC || gi.InH != g[0].InH || gi.InW != g[0].InW) return false;
+        }
+        return true;
+    }
+
     /// <summary>The geometry under which a (n, C, H, W) tensor's pixels are the columns of a C-row matrix.</summary>
     private static ConvGeometry Pointwise(int channels, int h, int w) => new(channels, h, w, channels, h, w, 1, 1, 1, 1, 0, 0);
 
-    /// <summary>y = W·im2col(x) + b (then ReLU), one GEMM per work item.</summary>
+    /// <summary>
+    /// One convolution of a call, or one of several 1×1 siblings that read the same input (see
+    /// <see cref="ConvForwardSiblings"/>): its weights (or Wᵀ, in the data pass), bias, and output (or dy, in the data
+    /// pass), and where its rows start in the call's stacked rows.
+    /// </summary>
+    private struct Member
+    {
+        public float* W, B, Y;
+
+        /// <summary>Wᵀ (K × Rows), in the data pass.</summary>
+        public float* Wt;
+
+        public long YStride;
+        public int Rows, First;
+    }
+
+    /// <summary>Most siblings one fused call takes; larger groups run in several calls.</summary>
+    internal const int MaxSiblings = 8;
+
+    /// <summary>
+    /// y = W·im2col(x) + b (then ReLU), one GEMM per work item. Several 1×1 convolutions of one input take one call:
+    /// their weights are stacked rows of one W, so each item packs its columns of x once for all of them.
+    /// </summary>
     private sealed class ConvForwardWork(CpuBackend owner) : IParallelWork
     {
         private ConvGeometry _g;
         private ColumnPlan _plan;
-        private float* _x, _w, _b, _y;
-        private long _yStride;
+        private float* _x;
+        private readonly Member[] _members = new Member[MaxSiblings];
+        private int _count, _rows;
         private bool _relu;
 
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
+            _members[0] = new Member { W = w, B = b, Y = y, YStride = yStride, Rows = g.OutC, First = 0 };
+            _count = 1;
+            Start(g, n, x, relu);
+        }
+
+        /// <summary>The members set by <see cref="Set"/>, on <paramref name="g"/>'s input (its OutC is ignored).</summary>
+        public void RunSiblings(in ConvGeometry g, int count, int n, float* x, bool relu)
+        {
+            _count = count;
+            Start(g, n, x, relu);
+        }
+
+        public void Set(int i, float* w, float* b, float* y, long yStride, int rows)
+        {
+            int first = i == 0 ? 0 : _members[i - 1].First + _members[i - 1].Rows;
+            _members[i] = new Member { W = w, B = b, Y = y, YStride = yStride, Rows = rows, First = first };
+        }
+
+        private void Start(in ConvGeometry g, int n, float* x, bool relu)
+        {
+            _rows = _members[_count - 1].First + _members[_count - 1].Rows;
             _g = g;
             _x = x;
-            _w = w;
-            _b = b;
-            _y = y;
-            _yStride = yStride;
             _relu = relu;
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: true);
             int hw = g.OutH * g.OutW;
-            if (ColumnPlan.Grouped(hw) && _plan.Group < n && (long)n * hw <= CpuBackend.TargetColumns && g.StrideH == 1 && g.OutC >= 2 * MinRowsPerBand
+            if (ColumnPlan.Grouped(hw) && _plan.Group < n && (long)n * hw <= CpuBackend.TargetColumns && g.StrideH == 1 && _rows >= 2 * MinRowsPerBand
                 && Fill(n * hw, owner.NR) >= Fill(_plan.Group * hw, owner.NR) + 0.1)
             {
                 // Tiny maps whose per-thread groups leave the panels partly empty (8 images of 3×3: 72 columns in 96):
@@ -184,11 +267,11 @@ public sealed unsafe partial class CpuBackend
             _rowBands = 1;
             if (_plan.Items < owner.Threads)
             {
-                int bands = Math.Min((owner.Threads + _plan.Items - 1) / _plan.Items, g.OutC / MinRowsPerBand);
+                int bands = Math.Min((owner.Threads + _plan.Items - 1) / _plan.Items, _rows / MinRowsPerBand);
                 _rowBands = Math.Max(1, bands);
             }
-            _rowsPerBand = Gemm.RoundUp((g.OutC + _rowBands - 1) / _rowBands, 8);
-            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            _rowsPerBand = Gemm.RoundUp((_rows + _rowBands - 1) / _rowBands, 8);
+            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.InC * g.KernelH * g.KernelW * _rows * hw * n * NanosecondsPerFlop);
         }
 
         internal const int MinRowsPerBand = 32;
@@ -202,7 +285,7 @@ public sealed unsafe partial class CpuBackend
             var g = _g;
             var s = owner.Scratch(worker);
             _plan.Item(index / _rowBands, out int img0, out int imgCount, out int hw0, out int hwCount);
-            int m0 = index % _rowBands * _rowsPerBand, m = Math.Min(g.OutC - m0, _rowsPerBand);
+            int m0 = index % _rowBands * _rowsPerBand, m = Math.Min(_rows - m0, _rowsPerBand);
             if (m <= 0) return;
             int cols = imgCount * hwCount;
             int hw = g.OutH * g.OutW;
@@ -210,38 +293,42 @@ public sealed unsafe partial class CpuBackend
             int kBlock = Gemm.BlockDepth(k);
             float* packed = s.Pack.Ensure(Gemm.PackedSize(kBlock, cols, owner.NR));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            float* w = _w + (long)m0 * k;
-            float* c;
-            int ldc;
-            if (imgCount == 1)
-            {
-                c = _y + img0 * _yStride + (long)m0 * hw + hw0;
-                ldc = hw;
-            }
-            else
-            {
-                c = s.Tmp.Ensure((long)m * cols);
-                ldc = cols;
-            }
+            // Several images per item: the GEMM writes a row-major m × cols block, copied out image by image below.
+            float* tmp = imgCount == 1 ? null : s.Tmp.Ensure((long)m * cols);
             // The column matrix is packed and multiplied one K block at a time, so that the packed block is still in
-            // cache when the GEMM reads it (a whole K × 512 matrix is larger than L2 from K = 512 on).
+            // cache when the GEMM reads it (a whole K × 512 matrix is larger than L2 from K = 512 on); every member's
+            // rows in this band multiply the same packed block.
             for (int k0 = 0; k0 < k; k0 += kBlock)
             {
                 int kc = Math.Min(kBlock, k - k0);
                 Im2Col.Pack(g, _x, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd, k0, k0 + kc);
-                Gemm.Multiply(owner.Simd, m, cols, kc, w + k0, k, packed, c, ldc, k0 > 0, gemm);
-            }
-            if (imgCount == 1)
-            {
-                for (int oc = 0; oc < m; oc++) BiasRelu(c + (long)oc * hw, c + (long)oc * hw, cols, _b[m0 + oc]);
-                return;
-            }
-            float* tmp = c;
-            for (int i = 0; i < imgCount; i++)
-            {
-                for (int oc = 0; oc < m; oc++)
+                for (int i = 0; i < _count; i++)
                 {
-                    BiasRelu(tmp + (long)oc * cols + i * hw, _y + (img0 + i) * _yStride + (long)(m0 + oc) * hw, hw, _b[m0 + oc]);
+                    ref readonly var member = ref _members[i];
+                    int r0 = Math.Max(m0, member.First), r1 = Math.Min(m0 + m, member.First + member.Rows);
+                    if (r0 >= r1) continue;
+                    float* c = imgCount == 1 ? member.Y + img0 * member.YStride + (long)(r0 - member.First) * hw + hw0 : tmp + (long)(r0 - m0) * cols;
+                    Gemm.Multiply(owner.Simd, r1 - r0, cols, kc, member.W + (long)(r0 - member.First) * k + k0, k, packed, c, imgCount == 1 ? hw : cols, k0 > 0, gemm);
+                }
+            }
+            for (int i = 0; i < _count; i++)
+            {
+                ref readonly var member = ref _members[i];
+                int r0 = Math.Max(m0, member.First), r1 = Math.Min(m0 + m, member.First + member.Rows);
+                for (int r = r0; r < r1; r++)
+                {
+                    int oc = r - member.First;
+                    float bias = member.B[oc];
+                    if (imgCount == 1)
+                    {
+                        float* c = member.Y + img0 * member.YStride + (long)oc * hw + hw0;
+                        BiasRelu(c, c, cols, bias);
+                        continue;
+                    }
+                    for (int j = 0; j < imgCount; j++)
+                    {
+                        BiasRelu(tmp + (long)(r - m0) * cols + j * hw, member.Y + (img0 + j) * member.YStride + (long)oc * hw, hw, bias);
+                    }
                 }
             }
         }
@@ -257,24 +344,56 @@ public sealed unsafe partial class CpuBackend
     /// <summary>Whether the filter gradient of this call splits dW's rows across the workers (see <c>ConvBackwardFilterWork.SplitsRows</c>).</summary>
     internal static bool ConvBackwardFilterWorkSplitsRows(in ConvGeometry g, int n, int threads) => ConvBackwardFilterWork.SplitsRows(g, n, threads);
 
-    /// <summary>dx (=|+=) col2im(Wᵀ·dy): items hold whole images, so no two items write one image.</summary>
+    /// <summary>
+    /// dx (=|+=) col2im(Wᵀ·dy): items hold whole images, so no two items write one image. Several 1×1 convolutions of
+    /// one input take one call: dx = Σᵢ Wᵢᵀ·dyᵢ, each item's block of dx written once for all of them.
+    /// </summary>
     private sealed class ConvBackwardDataWork(CpuBackend owner) : IParallelWork
     {
         private ConvGeometry _g;
         private ColumnPlan _plan;
-        private float* _dy, _wt, _dx;
+        private float* _dx;
+        private readonly Member[] _members = new Member[MaxSiblings];
+        private int _count;
         private bool _accumulate;
 
         public void Run(in ConvGeometry g, int n, float* dy, float* w, float* dx, bool accumulate)
         {
+            _count = 1;
+            Set(0, dy, w, g.OutC);
+            Start(g, n, dx, accumulate);
+        }
+
+        /// <summary>The members set by <see cref="Set"/>, 1×1 convolutions of <paramref name="g"/>'s input (its OutC is ignored).</summary>
+        public void RunSiblings(in ConvGeometry g, int count, int n, float* dx, bool accumulate)
+        {
+            _count = count;
+            Start(g, n, dx, accumulate);
+        }
+
+        /// <summary>Member <paramref name="i"/>: its dy and its weights (<paramref name="rows"/> × K).</summary>
+        public void Set(int i, float* dy, float* w, int rows)
+        {
+            int first = i == 0 ? 0 : _members[i - 1].First + _members[i - 1].Rows;
+            _members[i] = new Member { W = w, Y = dy, Rows = rows, First = first };
+        }
+
+        private void Start(in ConvGeometry g, int n, float* dx, bool accumulate)
+        {
             _g = g;
-            _dy = dy;
             _dx = dx;
             _accumulate = accumulate;
             int k = g.InC * g.KernelH * g.KernelW;
-            // Wᵀ (K × OutC), shared read-only by the workers.
-            _wt = owner._shared.Ensure((long)k * g.OutC);
-            owner.TransposeParallel(w, g.OutC, k, _wt);
+            int rows = _members[_count - 1].First + _members[_count - 1].Rows;
+            // Each member's Wᵀ (K × its rows), shared read-only by the workers.
+            float* wt = owner._shared.Ensure((long)k * rows);
+            for (int i = 0; i < _count; i++)
+            {
+                ref var member = ref _members[i];
+                float* t = wt + (long)k * member.First;
+                owner.TransposeParallel(member.W, member.Rows, k, t);
+                member.Wt = t;
+            }
             // A 1×1 stride-1 convolution writes each input pixel from one column: chunks may split images.
             _plan = new ColumnPlan(n, g.OutH * g.OutW, owner.NR, owner.Threads, splitImages: g.IsPointwise);
             _rowBands = 1;
@@ -289,7 +408,7 @@ public sealed unsafe partial class CpuBackend
                 _rowBands = owner.Threads;
             }
             _rowsPerBand = Gemm.RoundUp((k + _rowBands - 1) / _rowBands, 8);
-            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * k * rows * hw * n * NanosecondsPerFlop);
         }
 
         private int _rowBands, _rowsPerBand;
@@ -301,7 +420,6 @@ public sealed unsafe partial class CpuBackend
             _plan.Item(index / _rowBands, out int img0, out int imgCount, out int hw0, out int hwCount);
             int hw = g.OutH * g.OutW;
             int k = g.InC * g.KernelH * g.KernelW;
-            var dyGeometry = Pointwise(g.OutC, g.OutH, g.OutW);
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
             if (g.IsPointwise)
             {
@@ -309,20 +427,22 @@ public sealed unsafe partial class CpuBackend
                 int r0 = index % _rowBands * _rowsPerBand, rows = Math.Min(k - r0, _rowsPerBand);
                 if (rows <= 0) return;
                 int cols = imgCount * hwCount;
-                float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
-                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd);
-                if (imgCount == 1)
+                // One image: the members' products add up straight in dx; several: in a row-major block, copied out below.
+                float* target = imgCount == 1 ? _dx + (long)img0 * g.InSize + (long)r0 * hw + hw0 : s.Tmp.Ensure((long)rows * cols);
+                int ldt = imgCount == 1 ? hw : cols;
+                for (int i = 0; i < _count; i++)
                 {
-                    Gemm.Multiply(owner.Simd, rows, cols, g.OutC, _wt + (long)r0 * g.OutC, g.OutC, packed, _dx + (long)img0 * g.InSize + (long)r0 * hw + hw0, hw, _accumulate, gemm);
-                    return;
+                    ref readonly var member = ref _members[i];
+                    float* packed = s.Pack.Ensure(Gemm.PackedSize(member.Rows, cols, owner.NR));
+                    Im2Col.Pack(Pointwise(member.Rows, g.OutH, g.OutW), member.Y, img0, imgCount, hw0, hwCount, packed, owner.NR, s.Im2Col, owner.Simd);
+                    Gemm.Multiply(owner.Simd, rows, cols, member.Rows, member.Wt + (long)r0 * member.Rows, member.Rows, packed, target, ldt, i > 0 || (imgCount == 1 && _accumulate), gemm);
                 }
-                float* tmp = s.Tmp.Ensure((long)rows * cols);
-                Gemm.Multiply(owner.Simd, rows, cols, g.OutC, _wt + (long)r0 * g.OutC, g.OutC, packed, tmp, cols, false, gemm);
+                if (imgCount == 1) return;
                 for (int i = 0; i < imgCount; i++)
                 {
                     for (int c = r0; c < r0 + rows; c++)
                     {
-                        float* src = tmp + (long)(c - r0) * cols + i * hw, dst = _dx + (long)(img0 + i) * g.InSize + (long)c * hw;
+                        float* src = target + (long)(c - r0) * cols + i * hw, dst = _dx + (long)(img0 + i) * g.InSize + (long)c * hw;
                         // Rows of 36 or 9 floats: inline rather than a library call each.
                         if (_accumulate) Elementwise.Run(new Elementwise.Add(), owner.Simd, dst, src, dst, dst, hw);
                         else Buffer.MemoryCopy(src, dst, hw * sizeof(float), hw * sizeof(float));
@@ -331,6 +451,8 @@ public sealed unsafe partial class CpuBackend
                 return;
             }
 
+            ref readonly var single = ref _members[0];
+            var dyGeometry = Pointwise(g.OutC, g.OutH, g.OutW);
             if (!_accumulate) new Span<float>(_dx + (long)img0 * g.InSize, imgCount * g.InSize).Clear();
             // Whole images per item; a large image is processed in chunks inside the item.
             int chunk = imgCount > 1 ? hw : Math.Min(hw, Gemm.RoundUp(Math.Min(hw, TargetColumns), owner.NR));
@@ -340,8 +462,8 @@ public sealed unsafe partial class CpuBackend
                 int cols = imgCount * hc;
                 float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
                 float* tmp = s.Tmp.Ensure((long)k * cols);
-                Im2Col.Pack(dyGeometry, _dy, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col, owner.Simd);
-                Gemm.Multiply(owner.Simd, k, cols, g.OutC, _wt, g.OutC, packed, tmp, cols, false, gemm);
+                Im2Col.Pack(dyGeometry, single.Y, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col, owner.Simd);
+                Gemm.Multiply(owner.Simd, k, cols, g.OutC, single.Wt, g.OutC, packed, tmp, cols, false, gemm);
                 Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx, s.Im2Col, owner.Simd);
             }
         }

@@ -46,6 +46,16 @@ public abstract class HostBackend : IBackend
 
     public abstract void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate);
 
+    public virtual void ConvForwardSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> w, ReadOnlySpan<BufferView> b, ReadOnlySpan<BufferView> y, bool relu, ReadOnlySpan<long> yStride)
+    {
+        for (int i = 0; i < g.Length; i++) ConvForward(g[i], n, x, w[i], b[i], y[i], relu, yStride[i]);
+    }
+
+    public virtual void ConvBackwardDataSiblings(ReadOnlySpan<ConvGeometry> g, int n, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> w, BufferView dx, bool accumulate)
+    {
+        for (int i = 0; i < g.Length; i++) ConvBackwardData(g[i], n, dy[i], w[i], dx, accumulate || i > 0);
+    }
+
     public abstract void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     public abstract void ReluBackward(BufferView y, BufferView dy, long length);

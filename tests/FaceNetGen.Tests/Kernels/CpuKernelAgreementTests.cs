@@ -383,6 +383,47 @@ public class CpuKernelAgreementTests
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public void Sibling_convolutions_in_one_call_agree_with_the_reference(SimdLevel level, int threads)
+    {
+        // 1×1 convolutions of one input as one call: the forward pass packs x once for all of them, the data pass writes
+        // dx once. The reference runs one call each. Odd maps and widths, a tiny map whose whole batch is one item (the
+        // threads splitting the stacked rows, which then straddle members), large maps cut into chunks, narrow members,
+        // more members than one fused call takes, and a first member that writes into a wider tensor (an image stride).
+        foreach (var (c, h, w, outs, n) in new (int, int, int, int[], int)[]
+        {
+            (24, 6, 6, new[] { 10, 40, 7 }, 3), (20, 3, 3, new[] { 70, 9 }, 16), (9, 13, 11, new[] { 5, 3, 17 }, 2),
+            (33, 30, 30, new[] { 4, 20 }, 2), (70, 3, 3, new[] { 24, 48, 8 }, 7), (6, 5, 5, Enumerable.Repeat(3, CpuBackend.MaxSiblings + 1).ToArray(), 2),
+        })
+        {
+            var g = outs.Select(k => Conv(c, h, w, k, 1, 1, 0)).ToArray();
+            int m = g.Length, hw = h * w;
+            long wideStride = (outs[0] + 5L) * hw;
+            var strides = new long[m];
+            strides[0] = wideStride;
+            Assert.Equal(m <= CpuBackend.MaxSiblings, CpuBackend.FusesSiblings(g));
+            using var cpu = new CpuBackend(threads, level);
+            var inputs = new List<float[]> { KernelHarness.Random(n * c * hw, 90) };
+            inputs.AddRange(g.Select((gi, i) => KernelHarness.Random(gi.WeightSize, 91 + i, 0.4f)));
+            inputs.AddRange(g.Select((gi, i) => KernelHarness.Random(gi.OutC, 120 + i)));
+            inputs.AddRange(g.Select((gi, i) => KernelHarness.Random((int)(i == 0 ? n * wideStride : n * gi.OutSize), 150 + i)));
+            foreach (bool relu in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, inputs.ToArray(), (be, v) => be.ConvForwardSiblings(g, n, v[0], v[1..(1 + m)], v[(1 + m)..(1 + 2 * m)], v[(1 + 2 * m)..], relu, strides),
+                    what: $"siblings forward {c}x{h}x{w} -> {string.Join("+", outs)} relu={relu}");
+            }
+            var data = new List<float[]>(g.Select((gi, i) => KernelHarness.Random(n * gi.OutSize, 180 + i)));
+            data.AddRange(inputs.Skip(1).Take(m));
+            data.Add(KernelHarness.Random(n * c * hw, 210));
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, data.ToArray(), (be, v) => be.ConvBackwardDataSiblings(g, n, v[..m], v[m..(2 * m)], v[2 * m], accumulate),
+                    what: $"siblings data {c}x{h}x{w} -> {string.Join("+", outs)} acc={accumulate}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public void Narrow_pointwise_convolution_agrees_with_the_reference(SimdLevel level, int threads)
     {
         // 1×1 layers with at most 64 outputs on maps of 64+ pixels read x in place (AVX-512 only): channel groups of four

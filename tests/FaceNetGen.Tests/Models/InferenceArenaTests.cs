@@ -41,6 +41,11 @@ public class InferenceArenaTests
             var steps = Enumerable.Range(0, order.Length).Where(k => ops[order[k]].Inputs.Contains(t.Id)).ToList();
             if (steps.Count > 1) Assert.True(steps[^1] - steps[0] == steps.Count - 1, $"{name}: the readers of '{t.Name}' run at steps {string.Join(", ", steps)}, not one after another");
         }
+        // A group of 1×1 siblings runs as one call at its first member, which writes every member's output.
+        foreach (var group in Siblings.Groups(ops, order, plan.OutputTensor))
+        {
+            foreach (int k in group) born[ops[order[k]].Output] = group[0];
+        }
         born[plan.InputTensor] = -1;
         last[plan.InputTensor] = last[plan.OutputTensor] = int.MaxValue;
         // A view is written into its concatenation, which is therefore alive from the view's op on; the view must be

@@ -144,12 +144,12 @@ public class TrainerTests : IDisposable
     public void Training_on_att_faces_raises_held_out_verification_accuracy_well_above_initialisation()
     {
         // NNS2 from scratch on 30 of the 40 people (2 steps an epoch), validated on the other 10. Adam gets there within
-        // the time a CI test may take; over seeds 1-3 it gained 5 to 13 points here (AdaGrad, the paper's choice and
-        // the CLI's default, needs longer).
+        // the time a CI test may take; over seeds 1-6 it gained 3 to 12 points here (seed 1: 7.8), where 60 epochs
+        // gained as little as 1 (AdaGrad, the paper's choice and the CLI's default, needs longer).
         var options = new TrainerOptions
         {
             Spec = "NNS2",
-            Epochs = 60,
+            Epochs = 90,
             Seed = 1,
             HeldOutFraction = 0.25,
             Optimizer = OptimizerOptions.Defaults(OptimizerKind.Adam),
@@ -161,6 +161,6 @@ public class TrainerTests : IDisposable
         double before = result.InitialValidation!.MeanAccuracy, after = result.FinalValidation!.MeanAccuracy;
         Assert.True(after >= before + 0.04, $"held-out accuracy {before:P1} at initialisation, {after:P1} after training");
         Assert.True(File.Exists(Path.Combine(options.OutputDirectory, Trainer.PlotFile)));
-        Assert.Equal(61, File.ReadAllLines(Path.Combine(options.OutputDirectory, Trainer.LogFile)).Length - 1);
+        Assert.Equal(91, File.ReadAllLines(Path.Combine(options.OutputDirectory, Trainer.LogFile)).Length - 1);
     }
 }
