@@ -227,8 +227,8 @@ internal static class ModelEmitter
         var inGroup = new HashSet<int>(backwardGroups.SelectMany(g => g));
         for (int k = 0; k < backward.Count; k++)
         {
-            EmitBackward(w, plan, plan.Ops[backward[k]], data: !inGroup.Contains(k));
-            if (lastOfGroup.TryGetValue(k, out var group)) EmitSiblingsData(w, plan, group.Select(i => (ConvOp)plan.Ops[backward[i]]).ToList());
+            EmitBackward(w, plan, plan.Ops[backward[k]], sibling: inGroup.Contains(k));
+            if (lastOfGroup.TryGetValue(k, out var group)) EmitSiblingsBackward(w, plan, group.Select(i => (ConvOp)plan.Ops[backward[i]]).ToList());
         }
         w.Close();
 
@@ -271,15 +271,20 @@ internal static class ModelEmitter
     }
 
     /// <summary>
-    /// The data gradient of a group of sibling convolutions, adjacent in Backward, as one call after the last member's
-    /// filter gradient. The group's first member in Backward decides whether it assigns or adds to dx: no other op's
-    /// backward runs between the members.
+    /// The filter and data gradients of a group of sibling convolutions, adjacent in Backward, as one call each after
+    /// the last member's ReLU backward. The group's first member in Backward decides whether the data gradient assigns
+    /// dx or adds to it: no other op's backward runs between the members.
     /// </summary>
-    private static void EmitSiblingsData(SourceWriter w, Plan plan, List<ConvOp> group)
+    private static void EmitSiblingsBackward(SourceWriter w, Plan plan, List<ConvOp> group)
     {
+        var x = plan.Tensors[group[0].Input];
+        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: their filter gradients, one call");
+        w.Line($"b.ConvBackwardFilterSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n, {A(x)},");
+        w.Line($"    [{string.Join(", ", group.Select(c => dA(plan.Tensors[c.Output])))}],");
+        w.Line($"    [{string.Join(", ", group.Select(c => $"dP(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
+        w.Line($"    [{string.Join(", ", group.Select(c => $"dP(Param.{plan.Parameters[c.Bias].Identifier})"))}], accumulate);");
         var mode = group[0].InputGrads[0];
         if (mode == GradMode.None) return;
-        var x = plan.Tensors[group[0].Input];
         w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: their data gradients into d(n,{x.Shape.C},{x.Shape.H},{x.Shape.W}); one call");
         w.Line($"b.ConvBackwardDataSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n,");
         w.Line($"    [{string.Join(", ", group.Select(c => dA(plan.Tensors[c.Output])))}],");
@@ -391,8 +396,8 @@ internal static class ModelEmitter
         }
     }
 
-    /// <param name="data">False for a member of a group of siblings, whose data gradient <see cref="EmitSiblingsData"/> emits.</param>
-    private static void EmitBackward(SourceWriter w, Plan plan, PlanOp op, bool data)
+    /// <param name="sibling">True for a member of a group of siblings, whose filter and data gradients <see cref="EmitSiblingsBackward"/> emits.</param>
+    private static void EmitBackward(SourceWriter w, Plan plan, PlanOp op, bool sibling)
     {
         var y = plan.Tensors[op.Output];
         var mode = op.InputGrads[0];
@@ -406,8 +411,9 @@ internal static class ModelEmitter
                     EmitConcatBackwardRelu(w, plan, c.Output);
                 else if (c.Relu)
                     w.Line($"b.ReluBackward({A(y)}, {dA(y)}, (long)n * {L(y.Shape.Size)});");
+                if (sibling) break;
                 w.Line($"b.ConvBackwardFilter(in {Geometry(plan, c)}, n, {A(x)}, {dA(y)}, dP(Param.{plan.Parameters[c.Weight].Identifier}), dP(Param.{plan.Parameters[c.Bias].Identifier}), accumulate);");
-                if (mode != GradMode.None && data)
+                if (mode != GradMode.None)
                     w.Line($"b.ConvBackwardData(in {Geometry(plan, c)}, n, {dA(y)}, P(Param.{plan.Parameters[c.Weight].Identifier}), {dA(x)}, accumulate: {Acc(mode)});");
                 break;
             }

@@ -120,6 +120,12 @@ public sealed class TimingBackend(IBackend inner) : IBackend
         Time("conv-data siblings " + Siblings(ga), 2.0 * ga.Sum(gi => gi.MultiplyAdds) * n, () => inner.ConvBackwardDataSiblings(ga, n, dya, wa, dx, accumulate));
     }
 
+    public void ConvBackwardFilterSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> dw, ReadOnlySpan<BufferView> db, bool accumulate)
+    {
+        var (ga, dya, dwa, dba) = (g.ToArray(), dy.ToArray(), dw.ToArray(), db.ToArray());
+        Time("conv-filter siblings " + Siblings(ga), 2.0 * ga.Sum(gi => gi.MultiplyAdds) * n, () => inner.ConvBackwardFilterSiblings(ga, n, x, dya, dwa, dba, accumulate));
+    }
+
     private static string Siblings(ConvGeometry[] g) => $"{g[0].InH}x{g[0].InW}x{g[0].InC} -> {string.Join("+", g.Select(gi => gi.OutC))}, 1x1";
 
     public void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate)

@@ -82,6 +82,15 @@ public interface IBackend : IDisposable
         for (int i = 0; i < g.Length; i++) ConvBackwardData(g[i], n, dy[i], w[i], dx, accumulate || i > 0);
     }
 
+    /// <summary>
+    /// dwᵢ, dbᵢ (=|+=) the filter gradients of the 1×1 stride-1 convolutions of <see cref="ConvForwardSiblings"/>, in
+    /// one call, so that a backend may read x once for all of them. By default one <see cref="ConvBackwardFilter"/> each.
+    /// </summary>
+    void ConvBackwardFilterSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> dw, ReadOnlySpan<BufferView> db, bool accumulate)
+    {
+        for (int i = 0; i < g.Length; i++) ConvBackwardFilter(g[i], n, x, dy[i], dw[i], db[i], accumulate);
+    }
+
     /// <summary>dy *= (y &gt; 0), in place: the ReLU fused into a forward kernel, undone on its gradient.</summary>
     void ReluBackward(BufferView y, BufferView dy, long length);
 

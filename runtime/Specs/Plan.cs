@@ -120,9 +120,9 @@ public sealed record Plan(
 /// <summary>
 /// Sibling convolutions: 1×1 stride-1 convolutions that read the same tensor (an inception module's 1×1 branch and its
 /// reductions) and follow one another in an order of the ops. Forward runs such a group as one kernel call
-/// (<c>ConvForwardSiblings</c>) at its first member, and Backward takes the group's data gradient in one call
-/// (<c>ConvBackwardDataSiblings</c>) at its last member, so that a backend may read the input, and write its gradient,
-/// once for all of them.
+/// (<c>ConvForwardSiblings</c>) at its first member, and Backward takes the group's filter and data gradients in one
+/// call each (<c>ConvBackwardFilterSiblings</c>, <c>ConvBackwardDataSiblings</c>) at its last member, so that a backend
+/// may read the input, and write its gradient, once for all of them.
 /// </summary>
 public static class Siblings
 {
@@ -406,8 +406,8 @@ public static class GradientArena
                 Write(op.Inputs[j], step);
             }
         }
-        // A group of sibling convolutions takes its data gradient in one call, at its last member: every member's
-        // output gradient is read there.
+        // A group of sibling convolutions takes its filter and data gradients in one call each, at its last member:
+        // every member's output gradient is read there.
         foreach (var group in Siblings.Groups(ops, backwardOrder, output))
         {
             foreach (int step in group) Read(ops[backwardOrder[step]].Output, group[group.Length - 1]);

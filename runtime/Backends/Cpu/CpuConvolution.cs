@@ -179,6 +179,23 @@ public sealed unsafe partial class CpuBackend
         _convData.RunSiblings(g[0], g.Length, n, P(dx, (long)n * g[0].InSize), accumulate);
     }
 
+    /// <summary>
+    /// Each part of the batch packs its columns of x once for all the siblings (<see cref="ConvBackwardFilterWork"/>);
+    /// tiny maps, whose filter gradients split dW's rows instead, take one call each.
+    /// </summary>
+    public override void ConvBackwardFilterSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> dw, ReadOnlySpan<BufferView> db, bool accumulate)
+    {
+        bool fused = FusesSiblings(g);
+        foreach (var gi in g) fused &= !ConvBackwardFilterWork.SplitsRows(gi, n, Threads);
+        if (!fused)
+        {
+            base.ConvBackwardFilterSiblings(g, n, x, dy, dw, db, accumulate);
+            return;
+        }
+        for (int i = 0; i < g.Length; i++) _convFilter.Set(i, P(dy[i], (long)n * g[i].OutSize), P(dw[i], g[i].WeightSize), P(db[i], g[i].OutC), g[i].OutC);
+        _convFilter.RunSiblings(g[0], g.Length, n, P(x, (long)n * g[0].InSize), accumulate);
+    }
+
     /// <summary>Whether sibling convolutions take one fused call: two to <see cref="MaxSiblings"/>, all 1×1 stride 1 on one input shape.</summary>
     internal static bool FusesSiblings(ReadOnlySpan<ConvGeometry> g)
     {
@@ -480,8 +497,19 @@ public sealed unsafe partial class CpuBackend
         private float* _x, _dy;
         private bool _direct, _winograd;
 
+        /// <summary>
+        /// The call's convolutions: one, or several 1×1 siblings of one input (dw in W, db in B, dy in Y), whose
+        /// accumulators lie side by side in each part's partial: member i's K × Rows block at K·First, its biases at
+        /// K·total + First.
+        /// </summary>
+        private readonly Member[] _members = new Member[MaxSiblings];
+        private int _count, _total;
+
         public void Run(in ConvGeometry g, int n, float* x, float* dy, float* dw, float* db, bool accumulate)
         {
+            _members[0] = new Member { W = dw, B = db, Y = dy, Rows = g.OutC, First = 0 };
+            _count = 1;
+            _total = g.OutC;
             _g = g;
             _n = n;
             _x = x;
@@ -501,20 +529,58 @@ public sealed unsafe partial class CpuBackend
             // F(4×4, 3×3) with images as lanes splits the tiles, not the images, across the parts (one per worker).
             _lanes = PrepareLanes(g, n);
             if (_lanes) _parts = owner.Threads;
-            for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * g.OutC + g.OutC);
-            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            RunParts(accumulate);
+        }
+
+        /// <summary>
+        /// The members set by <see cref="Set"/>, 1×1 convolutions of <paramref name="g"/>'s input (its OutC is ignored),
+        /// split by images (see <see cref="SplitsRows"/>: siblings whose maps would split dW's rows take one call each).
+        /// Each part packs its columns of x once for all the members.
+        /// </summary>
+        public void RunSiblings(in ConvGeometry g, int count, int n, float* x, bool accumulate)
+        {
+            _count = count;
+            _total = _members[count - 1].First + _members[count - 1].Rows;
+            _g = g;
+            _n = n;
+            _x = x;
+            _dy = null;
+            _parts = Math.Min(owner.Threads, n);
+            _direct = _winograd = _lanes = false;
+            RunParts(accumulate);
+        }
+
+        /// <summary>Member <paramref name="i"/>: its dy, dw and db, and its output channels.</summary>
+        public void Set(int i, float* dy, float* dw, float* db, int rows)
+        {
+            int first = i == 0 ? 0 : _members[i - 1].First + _members[i - 1].Rows;
+            _members[i] = new Member { W = dw, B = db, Y = dy, Rows = rows, First = first };
+        }
+
+        private void RunParts(bool accumulate)
+        {
+            var g = _g;
+            int k = g.InC * g.KernelH * g.KernelW;
+            for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * _total + _total);
+            owner._pool.Run(this, _parts, 2.0 * k * _total * g.OutH * g.OutW * _n * NanosecondsPerFlop);
             // Reduce in item order, a block of rows per worker: acc_0 += Σ_p acc_p (vector adds), then
             // dw[oc, kk] (=|+=) acc_0[kk, oc] (a transposed store or add); db[oc] (=|+=) Σ_p acc_p[K, oc] on this thread.
-            _reduce.Run(_parts, k, g.OutC, dw, accumulate);
             float* total = owner.Partial(0).Pointer;
-            for (int p = 1; p < _parts; p++)
+            for (int i = 0; i < _count; i++)
             {
-                var sum = new Span<float>(total + (long)k * g.OutC, g.OutC);
-                TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)k * g.OutC, g.OutC), sum);
+                ref readonly var member = ref _members[i];
+                _reduce.Run(_parts, k, member.Rows, member.W, accumulate, (long)k * member.First);
+                long at = (long)k * _total + member.First;
+                for (int p = 1; p < _parts; p++)
+                {
+                    var sum = new Span<float>(total + at, member.Rows);
+                    TensorPrimitives.Add(sum, new ReadOnlySpan<float>(owner.Partial(p).Pointer + at, member.Rows), sum);
+                }
+                var bias = new ReadOnlySpan<float>(total + at, member.Rows);
+                var db = new Span<float>(member.B, member.Rows);
+                if (accumulate) TensorPrimitives.Add(db, bias, db);
+                else bias.CopyTo(db);
             }
-            var bias = new ReadOnlySpan<float>(total + (long)k * g.OutC, g.OutC);
-            if (accumulate) TensorPrimitives.Add(new Span<float>(db, g.OutC), bias, new Span<float>(db, g.OutC));
-            else bias.CopyTo(new Span<float>(db, g.OutC));
         }
 
         private readonly ReduceWork _reduce = new(owner);
@@ -542,13 +608,17 @@ public sealed unsafe partial class CpuBackend
             int hw = g.OutH * g.OutW;
             int k = g.InC * g.KernelH * g.KernelW;
             float* acc = owner.Partial(index).Pointer;
-            float* bias = acc + (long)k * g.OutC;
-            new Span<float>(bias, g.OutC).Clear();
+            float* bias = acc + (long)k * _total;
+            new Span<float>(bias, _total).Clear();
             // db: every path sums the part's gradients the same way, image by image.
-            for (int img = first; img < first + count; img++)
+            for (int i = 0; i < _count; i++)
             {
-                float* dyImage = _dy + (long)img * g.OutSize;
-                for (int oc = 0; oc < g.OutC; oc++) bias[oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                ref readonly var member = ref _members[i];
+                for (int img = first; img < first + count; img++)
+                {
+                    float* dyImage = member.Y + (long)img * member.Rows * hw;
+                    for (int oc = 0; oc < member.Rows; oc++) bias[member.First + oc] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyImage + (long)oc * hw, hw));
+                }
             }
             if (_direct)
             {
@@ -591,17 +661,22 @@ public sealed unsafe partial class CpuBackend
                         Im2Col.Pack(g, _x, img, images, h0, hc, a, cols, s.Im2Col, owner.Simd);
                         lda = cols;
                     }
-                    // B = dyᵀ over the same columns: row (image i, pixel) holds that pixel's OutC gradients.
-                    float* packed = s.Pack.Ensure(Gemm.PackedSize(cols, g.OutC, owner.NR));
-                    for (int i = 0; i < images; i++)
+                    // B = dyᵀ over the same columns: row (image i, pixel) holds that pixel's gradients, one member's
+                    // at a time; every member's product reads the same packed columns of x.
+                    for (int m = 0; m < _count; m++)
                     {
-                        Gemm.PackBTransposed(hc, g.OutC, _dy + (long)(img + i) * g.OutSize + h0, hw, packed, owner.NR, totalRows: cols, rowOffset: i * hc);
+                        ref readonly var member = ref _members[m];
+                        float* packed = s.Pack.Ensure(Gemm.PackedSize(cols, member.Rows, owner.NR));
+                        for (int i = 0; i < images; i++)
+                        {
+                            Gemm.PackBTransposed(hc, member.Rows, member.Y + (long)(img + i) * member.Rows * hw + h0, hw, packed, owner.NR, totalRows: cols, rowOffset: i * hc);
+                        }
+                        Gemm.Multiply(owner.Simd, k, member.Rows, cols, a, lda, packed, acc + (long)k * member.First, member.Rows, !assign, gemm);
                     }
-                    Gemm.Multiply(owner.Simd, k, g.OutC, cols, a, lda, packed, acc, g.OutC, !assign, gemm);
                     assign = false;
                 }
             }
-            if (assign) new Span<float>(acc, k * g.OutC).Clear();
+            if (assign) new Span<float>(acc, k * _total).Clear();
         }
 
         /// <summary>
@@ -778,12 +853,15 @@ public sealed unsafe partial class CpuBackend
     /// <summary>The second half of the filter gradient: partial accumulators summed and transposed into dw, by row blocks.</summary>
     private sealed class ReduceWork(CpuBackend owner) : IParallelWork
     {
+        private long _offset;
         private int _parts, _rows, _cols, _items;
         private float* _dw;
         private bool _accumulate;
 
-        public void Run(int parts, int rows, int cols, float* dw, bool accumulate)
+        /// <summary>Sums the parts' K × cols accumulators <paramref name="offset"/> floats into each partial into dw.</summary>
+        public void Run(int parts, int rows, int cols, float* dw, bool accumulate, long offset = 0)
         {
+            _offset = offset;
             _parts = parts;
             _rows = rows;
             _cols = cols;
@@ -797,11 +875,11 @@ public sealed unsafe partial class CpuBackend
         {
             var (r0, count) = Range(_rows, _items, index);
             if (count == 0) return;
-            float* total = owner.Partial(0).Pointer + (long)r0 * _cols;
+            float* total = owner.Partial(0).Pointer + _offset + (long)r0 * _cols;
             var block = new Span<float>(total, count * _cols);
             for (int p = 1; p < _parts; p++)
             {
-                TensorPrimitives.Add(block, new ReadOnlySpan<float>(owner.Partial(p).Pointer + (long)r0 * _cols, count * _cols), block);
+                TensorPrimitives.Add(block, new ReadOnlySpan<float>(owner.Partial(p).Pointer + _offset + (long)r0 * _cols, count * _cols), block);
             }
             // acc rows [r0, r0 + count) are dw's columns [r0, r0 + count); dw rows are _rows long.
             Transpose(total, count, _cols, _cols, _dw + r0, _rows, add: _accumulate);

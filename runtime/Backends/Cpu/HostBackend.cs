@@ -56,6 +56,11 @@ public abstract class HostBackend : IBackend
         for (int i = 0; i < g.Length; i++) ConvBackwardData(g[i], n, dy[i], w[i], dx, accumulate || i > 0);
     }
 
+    public virtual void ConvBackwardFilterSiblings(ReadOnlySpan<ConvGeometry> g, int n, BufferView x, ReadOnlySpan<BufferView> dy, ReadOnlySpan<BufferView> dw, ReadOnlySpan<BufferView> db, bool accumulate)
+    {
+        for (int i = 0; i < g.Length; i++) ConvBackwardFilter(g[i], n, x, dy[i], dw[i], db[i], accumulate);
+    }
+
     public abstract void ConvBackwardFilter(in ConvGeometry g, int n, BufferView x, BufferView dy, BufferView dw, BufferView db, bool accumulate);
 
     public abstract void ReluBackward(BufferView y, BufferView dy, long length);

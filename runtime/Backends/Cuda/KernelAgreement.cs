@@ -149,6 +149,26 @@ public static class KernelAgreement
                     (b, v) => b.ConvBackwardFilter(gg, n, v[0], v[1], v[2], v[3], acc));
             }
         }
+        {
+            // 1×1 siblings of one input in one call each pass (an inception module's 1×1 branch and reductions); the
+            // first member writes into a wider tensor.
+            const int n = 3;
+            var g = new[] { new ConvGeometry(9, 7, 5, 11, 7, 5, 1, 1, 1, 1, 0, 0), new ConvGeometry(9, 7, 5, 6, 7, 5, 1, 1, 1, 1, 0, 0) };
+            long stride = g[0].OutSize + 2L * 35;
+            string shape = $"n={n} {g[0].InH}x{g[0].InW}x{g[0].InC} -> {g[0].OutC}+{g[1].OutC}";
+            yield return new Case("conv siblings forward", $"{shape}, ReLU, the first's images {stride} floats apart", ReductionTolerance,
+                new[] { U((long)n * g[0].InSize), U(g[0].WeightSize, 0.3f), U(g[1].WeightSize, 0.3f), U(g[0].OutC), U(g[1].OutC), U(n * stride), U((long)n * g[1].OutSize) }, new[] { 5, 6 },
+                (b, v) => b.ConvForwardSiblings(g, n, v[0], v[1..3], v[3..5], v[5..7], relu: true, new[] { stride, 0L }));
+            foreach (bool acc in new[] { false, true })
+            {
+                yield return new Case("conv siblings backward data", $"{shape}{Acc(acc)}", ReductionTolerance,
+                    new[] { U((long)n * g[0].OutSize), U((long)n * g[1].OutSize), U(g[0].WeightSize, 0.3f), U(g[1].WeightSize, 0.3f), U((long)n * g[0].InSize) }, new[] { 4 },
+                    (b, v) => b.ConvBackwardDataSiblings(g, n, v[0..2], v[2..4], v[4], acc));
+                yield return new Case("conv siblings backward filter", $"{shape}{(acc ? ", dw/db +=" : "")}", ReductionTolerance,
+                    new[] { U((long)n * g[0].InSize), U((long)n * g[0].OutSize), U((long)n * g[1].OutSize), U(g[0].WeightSize), U(g[1].WeightSize), U(g[0].OutC), U(g[1].OutC) }, new[] { 3, 4, 5, 6 },
+                    (b, v) => b.ConvBackwardFilterSiblings(g, n, v[0], v[1..3], v[3..5], v[5..7], acc));
+            }
+        }
         yield return new Case("relu backward", "1001", ElementwiseTolerance, new[] { U(1001), U(1001) }, new[] { 1 },
             (b, v) => b.ReluBackward(v[0], v[1], 1001));
 

@@ -385,8 +385,8 @@ public class CpuKernelAgreementTests
     [MemberData(nameof(Backends))]
     public void Sibling_convolutions_in_one_call_agree_with_the_reference(SimdLevel level, int threads)
     {
-        // 1×1 convolutions of one input as one call: the forward pass packs x once for all of them, the data pass writes
-        // dx once. The reference runs one call each. Odd maps and widths, a tiny map whose whole batch is one item (the
+        // 1×1 convolutions of one input as one call: the forward and filter passes pack x once for all of them, the data
+        // pass writes dx once. The reference runs one call each. Odd maps and widths, a tiny map whose whole batch is one item (the
         // threads splitting the stacked rows, which then straddle members), large maps cut into chunks, narrow members,
         // more members than one fused call takes, and a first member that writes into a wider tensor (an image stride).
         foreach (var (c, h, w, outs, n) in new (int, int, int, int[], int)[]
@@ -418,6 +418,16 @@ public class CpuKernelAgreementTests
             {
                 KernelHarness.Agree(cpu, data.ToArray(), (be, v) => be.ConvBackwardDataSiblings(g, n, v[..m], v[m..(2 * m)], v[2 * m], accumulate),
                     what: $"siblings data {c}x{h}x{w} -> {string.Join("+", outs)} acc={accumulate}");
+            }
+            // The filter gradients: x, the members' dy, then their dw and db (added to when accumulating).
+            var filter = new List<float[]> { inputs[0] };
+            filter.AddRange(data.Take(m));
+            filter.AddRange(g.Select((gi, i) => KernelHarness.Random(gi.WeightSize, 240 + i)));
+            filter.AddRange(g.Select((gi, i) => KernelHarness.Random(gi.OutC, 270 + i)));
+            foreach (bool accumulate in new[] { false, true })
+            {
+                KernelHarness.Agree(cpu, filter.ToArray(), (be, v) => be.ConvBackwardFilterSiblings(g, n, v[0], v[1..(1 + m)], v[(1 + m)..(1 + 2 * m)], v[(1 + 2 * m)..], accumulate),
+                    tolerance: 2e-4, what: $"siblings filter {c}x{h}x{w} -> {string.Join("+", outs)} acc={accumulate}");
             }
         }
     }
