@@ -74,7 +74,7 @@ public sealed unsafe partial class CpuBackend
             // The box path works on all the item's planes at once: rows of every plane side by side (OutH × InW each).
             long block = box ? (long)g.OutH * g.InW : (long)Math.Max(g.OutH, 2) * Math.Max(g.InW, g.OutW);
             long floats = 2 * (box ? count : 1) * block + 16;
-            bool flat = box && Im2Col.Wide(owner.Simd) && g.InW <= (!_backward ? FlatMaxWidth : g.Kind == PoolKind.L2 ? FlatL2BackwardMaxWidth : FlatMaxWidth);
+            bool flat = box && Im2Col.Wide(owner.Simd) && g.InW <= (!_backward ? FlatMaxWidth : g.Kind == PoolKind.L2 ? FlatL2BackwardMaxWidth : FlatMaxBackwardMaxWidth);
             if (flat) floats = Math.Max(floats, FlatFloats(g, count) + 2 * ((long)count * inPlane + 16));
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
@@ -612,12 +612,17 @@ public sealed unsafe partial class CpuBackend
 
 
         /// <summary>
-        /// Widest rows whose L2 backward runs flat (<see cref="BoxFlatBackward"/>; max backward keeps
-        /// <see cref="FlatMaxWidth"/>). `bench pool`, backward ms, flat vs the row-by-row box: L2 6×6×640 0.18 vs 0.26,
-        /// L2 9×8×128 0.068 vs 0.079, L2 12×12×256 0.30 vs 0.32–0.33; max 3×3×896 0.27–0.30 vs 0.71; but
-        /// max 12×12×192 1.13 vs 0.86–0.98 and max 18×15×32 0.32–0.34 vs 0.22, where the padded planes of the row path win.
+        /// Widest rows whose L2 backward runs flat (<see cref="BoxFlatBackward"/>). `bench pool`, backward ms, flat vs the
+        /// row-by-row box: L2 6×6×640 0.18 vs 0.26, L2 9×8×128 0.068 vs 0.079, L2 12×12×256 0.30 vs 0.32–0.33.
         /// </summary>
         private const int FlatL2BackwardMaxWidth = 16;
+
+        /// <summary>
+        /// Widest rows whose max backward runs flat (<see cref="BoxFlatBackward"/>, two passes): `bench pool`, backward
+        /// ms, flat vs the row-by-row box: max 12×12×192 0.716 vs 0.764, 3×3×896 0.204 vs 0.273; but 18×15×32 0.242 vs
+        /// 0.225. NN4's training step (its 12×12 and 3×3 max poolings' backward) A/B 0.9930.
+        /// </summary>
+        private const int FlatMaxBackwardMaxWidth = 12;
 
         /// <summary>Scratch of <see cref="BoxFlat"/>: the vertical result, then the row and column masks of every offset.</summary>
         private static long FlatFloats(in PoolGeometry g, int planes) =>
@@ -727,32 +732,57 @@ public sealed unsafe partial class CpuBackend
                 int* rowMasks = (int*)scratch;
                 int* colMasks = rowMasks + 2L * padH * (plane + 16);
                 FlatMasks(g, rowMasks, colMasks);
-                if (!accumulate) new Span<float>(dx, total).Clear();
+                // Two passes, with no read-modify-write of dx that a later window could overlap (a masked store and a
+                // masked load of the same floats do not forward, and each window waited on the last). First, which
+                // offset of its window (numbered in window order, rows then columns) each output took: the first that
+                // holds its value, or −1. The numbers lie `reach` ints into a buffer padded with −1 both sides.
+                int reach = padH * width + padW + 16;
+                int* wins = colMasks + 2L * padW * (width + 16) + reach;
+                new Span<int>(wins - reach, reach).Fill(-1);
+                new Span<int>(wins + total, reach + 16).Fill(-1);
                 for (int i = 0, phase = 0, phaseW = 0; i < total; i += 16)
                 {
                     var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i));
                     var out0 = Avx512F.MaskLoad(y + i, live.AsSingle(), Vector512<float>.Zero);
-                    var grad = Avx512F.MaskLoad(dy + i, live.AsSingle(), Vector512<float>.Zero);
                     var open = live;
+                    var win = Vector512.Create(-1);
+                    int t = 0;
                     for (int dr = -padH; dr <= padH; dr++)
                     {
                         var rows = dr == 0 ? live : Vector512.Load(rowMasks + (long)(dr < 0 ? dr + padH : dr + padH - 1) * (plane + 16) + phase) & live;
-                        for (int dc = -padW; dc <= padW; dc++)
+                        for (int dc = -padW; dc <= padW; dc++, t++)
                         {
                             var mask = (dc == 0 ? rows : Vector512.Load(colMasks + (long)(dc < 0 ? dc + padW : dc + padW - 1) * (width + 16) + phaseW) & rows) & open;
                             long off = (long)dr * width + dc;
                             var value = Avx512F.MaskLoad(x + i + off, mask.AsSingle(), Vector512<float>.Zero);
                             var hit = Vector512.Equals(value, out0).AsInt32() & mask;
-                            if (hit == Vector512<int>.Zero) continue;
+                            win = Vector512.ConditionalSelect(hit, Vector512.Create(t), win);
                             open &= ~hit;
-                            float* at = dx + i + off;
-                            Avx512F.MaskStore(at, hit.AsSingle(), Avx512F.MaskLoad(at, hit.AsSingle(), Vector512<float>.Zero) + grad);
                         }
                     }
+                    win.Store(wins + i);
                     phase += 16;
                     while (phase >= plane) phase -= plane;
                     phaseW += 16;
                     while (phaseW >= width) phaseW -= width;
+                }
+                // Then each input gathers the gradients of the outputs that took it: output i − off took input i at
+                // offset t when its number is t (which the first pass gave only where that input lies in its window).
+                for (int i = 0; i < total; i += 16)
+                {
+                    var live = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(total - i)).AsSingle();
+                    var sum = accumulate ? Avx512F.MaskLoad(dx + i, live, Vector512<float>.Zero) : Vector512<float>.Zero;
+                    int t = 0;
+                    for (int dr = -padH; dr <= padH; dr++)
+                    {
+                        for (int dc = -padW; dc <= padW; dc++, t++)
+                        {
+                            long off = (long)dr * width + dc;
+                            var hit = Vector512.Equals(Vector512.Load(wins + i - off), Vector512.Create(t)).AsSingle();
+                            sum += Avx512F.MaskLoad(dy + i - off, hit, Vector512<float>.Zero);
+                        }
+                    }
+                    Avx512F.MaskStore(dx + i, live, sum);
                 }
                 return;
             }

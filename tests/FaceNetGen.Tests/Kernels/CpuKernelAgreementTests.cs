@@ -83,6 +83,9 @@ public class CpuKernelAgreementTests
             (6, 23, 3, 1, 1, false), (4, 9, 5, 1, 2, false), (3, 2, 3, 1, 1, false), (2, 1, 3, 1, 1, false),
             // Planes smaller than a vector, and planes whose rows do not divide it (the forward's flat masked path).
             (3, 3, 3, 1, 1, false), (6, 6, 3, 1, 1, false), (9, 8, 3, 1, 1, false), (5, 7, 5, 1, 2, false),
+            // The widest rows whose max backward runs flat (two passes: each output's window offset, then each input's
+            // gathered gradients), and rows one wider.
+            (10, 12, 3, 1, 1, false), (7, 13, 3, 1, 1, false),
             // Horizontal passes sixteen outputs at a time: several vectors and a masked tail, stride 2 and a stride-1
             // window that is not centred.
             (5, 71, 3, 2, 1, false), (4, 40, 3, 2, 1, true), (5, 37, 2, 1, 0, false),
@@ -467,7 +470,7 @@ public class CpuKernelAgreementTests
     {
         // After a ReLU most windows tie (at zero); the gradient must still go to one input, the first in row-major order
         // (narrow stride-1 windows included, whose backward runs flat over blocks of planes).
-        foreach (var (h, w, k, st, p) in new[] { (9, 37, 3, 2, 1), (7, 40, 2, 1, 0), (6, 19, 3, 2, 0), (6, 6, 3, 1, 1), (3, 3, 3, 1, 1) })
+        foreach (var (h, w, k, st, p) in new[] { (9, 37, 3, 2, 1), (7, 40, 2, 1, 0), (6, 19, 3, 2, 0), (6, 6, 3, 1, 1), (3, 3, 3, 1, 1), (12, 12, 3, 1, 1) })
         {
             int c = 4, n = 2;
             var g = new PoolGeometry(PoolKind.Max, c, h, w, SpecAnalyzer.OutputSize(h, k, st, p, false), SpecAnalyzer.OutputSize(w, k, st, p, false), k, k, st, st, p, p);
