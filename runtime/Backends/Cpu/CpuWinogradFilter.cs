@@ -427,9 +427,11 @@ public sealed unsafe partial class CpuBackend
         /// <summary>
         /// Most tiles an image for the F(4×4, 3×3) filter gradient: larger maps keep F(2×2, 3×3), whose transforms read
         /// x and dy in place rather than through lane planes. In NN4's training profile (2 threads, ms): 12×12×96→128
-        /// 4.09 → 3.24 (nine tiles) but 24×24×64→192 6.68 → 7.28 (36).
+        /// 4.09 → 3.24 (nine tiles); 24×24×64→192 (36) was slower at first (6.68 → 7.28), but since the lane kernels
+        /// prefetch their output lines, NN4's training step takes it at 0.9945 of the time (in-process A/B, thirds
+        /// 0.994–0.996; NNS2's 18×15 maps 0.996, NN2 level).
         /// </summary>
-        internal const int FilterLaneMaxTiles = 16;
+        internal const int FilterLaneMaxTiles = 36;
 
         /// <summary>
         /// Most tiles an image for which the F(2×2, 5×5) filter gradient keeps im2col: on 6×6 maps (nine tiles) it ran
