@@ -6,8 +6,8 @@ namespace FaceNetGen.Bench;
 
 /// <summary>
 /// `bench siblings`: the 1×1 convolutions that read one inception module's input (NN4's and NN2's), batch 16, as one
-/// fused call (<see cref="IBackend.ConvForwardSiblings"/>, <see cref="IBackend.ConvBackwardDataSiblings"/>) against one
-/// call each, forward and data pass, in ms per module. Cold caches by default (64 MB written before each call, as in a
+/// fused call (<see cref="IBackend.ConvForwardSiblings"/>, <see cref="IBackend.ConvBackwardDataSiblings"/>,
+/// <see cref="IBackend.ConvBackwardFilterSiblings"/>) against one call each, all three passes, in ms per module. Cold caches by default (64 MB written before each call, as in a
 /// whole network, whose working set exceeds the cache); --warm repeats each call on warm data instead.
 /// </summary>
 public static class SiblingBench
@@ -30,7 +30,7 @@ public static class SiblingBench
         };
         using var cpu = new CpuBackend();
         Console.WriteLine($"1x1 siblings of one input, batch {n}, {cpu.Threads} threads{(warm ? ", warm" : ", cold caches (medians)")}: ms per module, one call each vs one fused call");
-        Console.WriteLine($"{"module",-8} {"input",-12} {"outputs",-14} {"fwd each",9} {"fused",7} {"ratio",6} {"data each",10} {"fused",7} {"ratio",6}");
+        Console.WriteLine($"{"module",-8} {"input",-12} {"outputs",-14} {"fwd each",9} {"fused",7} {"ratio",6} {"data each",10} {"fused",7} {"ratio",6} {"filter each",12} {"fused",7} {"ratio",6}");
         foreach (var (name, c, size, outs) in modules)
         {
             var g = outs.Select(o => new ConvGeometry(c, size, size, o, size, size, 1, 1, 1, 1, 0, 0)).ToArray();
@@ -54,8 +54,14 @@ public static class SiblingBench
                 for (int i = 0; i < g.Length; i++) cpu.ConvBackwardData(g[i], n, yv[i], wv[i], dx.At(0), accumulate: true);
             });
             double dataFused = time(() => cpu.ConvBackwardDataSiblings(g, n, yv, wv, dx.At(0), accumulate: true));
+            // The filter gradients into the weight buffers (their values do not matter here).
+            double filterEach = time(() =>
+            {
+                for (int i = 0; i < g.Length; i++) cpu.ConvBackwardFilter(g[i], n, x.At(0), yv[i], wv[i], bv[i], accumulate: false);
+            });
+            double filterFused = time(() => cpu.ConvBackwardFilterSiblings(g, n, x.At(0), yv, wv, bv, accumulate: false));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{name,-8} {$"{size}x{size}x{c}",-12} {string.Join("+", outs),-14} {fwdEach * 1e3,9:F3} {fwdFused * 1e3,7:F3} {fwdFused / fwdEach,6:F3} {dataEach * 1e3,10:F3} {dataFused * 1e3,7:F3} {dataFused / dataEach,6:F3}"));
+                $"{name,-8} {$"{size}x{size}x{c}",-12} {string.Join("+", outs),-14} {fwdEach * 1e3,9:F3} {fwdFused * 1e3,7:F3} {fwdFused / fwdEach,6:F3} {dataEach * 1e3,10:F3} {dataFused * 1e3,7:F3} {dataFused / dataEach,6:F3} {filterEach * 1e3,12:F3} {filterFused * 1e3,7:F3} {filterFused / filterEach,6:F3}"));
             foreach (var buffer in w.Concat(b).Concat(y)) buffer.Dispose();
         }
     }
