@@ -212,8 +212,8 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>
     /// One convolution of a call, or one of several 1×1 siblings that read the same input (see
-    /// <see cref="ConvForwardSiblings"/>): its weights (or Wᵀ, in the data pass), bias, and output (or dy, in the data
-    /// pass), and where its rows start in the call's stacked rows.
+    /// <see cref="ConvForwardSiblings"/>): its weights, bias and output in the forward pass; its weights and dy (and Wᵀ)
+    /// in the data pass; its dw, db and dy in the filter pass; and where its rows start in the call's stacked rows.
     /// </summary>
     private struct Member
     {
