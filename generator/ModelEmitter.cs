@@ -77,48 +77,16 @@ internal static class ModelEmitter
         w.Line();
 
         // ---- arena layouts ----
-        w.Line("/// <summary>Offsets of the parameter tensors in the parameter arena (weights OIHW or [out, in]).</summary>");
-        w.Open("public static class Param");
-        foreach (var p in plan.Parameters)
-        {
-            w.Line($"/// <summary><c>{Xml(p.Name)}</c>: {p.DimsText} ({N(p.Length)} floats).</summary>");
-            w.Line($"public const long {p.Identifier} = {L(p.Offset)};");
-        }
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Per-image offsets of the activation tensors; a tensor's slot starts at offset x MaxBatch.</summary>");
-        w.Open("public static class Act");
-        foreach (var t in plan.Tensors)
-        {
-            w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape} ({N(t.Shape.Size)} floats per image).</summary>");
-            w.Line($"public const long {t.Identifier} = {L(t.Offset)};");
-        }
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Per-image offsets in the arena of a model built for inference, where tensors whose lifetimes do not overlap share a slot.</summary>");
-        w.Open("public static class InferenceAct");
-        foreach (var t in plan.Tensors)
-        {
-            if (t.IsInferenceView)
-            {
-                w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape}, no slot of its own: its op writes it into <c>{Xml(plan.Tensors[t.InferenceView].Name)}</c>, {N(t.InferenceViewOffset)} floats into each image.</summary>");
-                w.Line($"public const long {t.Identifier} = -1;");
-                continue;
-            }
-            w.Line($"/// <summary><c>{Xml(t.Name)}</c>: {t.Shape}.</summary>");
-            w.Line($"public const long {t.Identifier} = {L(t.InferenceOffset)};");
-        }
-        w.Close();
-        w.Line();
-        w.Line("/// <summary>Per-image offsets in the gradient arena, where gradients whose lifetimes in Backward do not overlap share a slot (-1: no gradient).</summary>");
-        w.Open("public static class Grad");
-        foreach (var t in plan.Tensors)
-        {
-            w.Line($"/// <summary>d <c>{Xml(t.Name)}</c>: {t.Shape}.</summary>");
-            w.Line($"public const long {t.Identifier} = {L(t.GradientOffset)};");
-        }
-        w.Close();
-        w.Line();
+        OffsetClass(w, "Offsets of the parameter tensors in the parameter arena (weights OIHW or [out, in]).", "Param",
+            plan.Parameters.Select(p => ($"<c>{Xml(p.Name)}</c>: {p.DimsText} ({N(p.Length)} floats).", p.Identifier, p.Offset)));
+        OffsetClass(w, "Per-image offsets of the activation tensors; a tensor's slot starts at offset x MaxBatch.", "Act",
+            plan.Tensors.Select(t => ($"<c>{Xml(t.Name)}</c>: {t.Shape} ({N(t.Shape.Size)} floats per image).", t.Identifier, t.Offset)));
+        OffsetClass(w, "Per-image offsets in the arena of a model built for inference, where tensors whose lifetimes do not overlap share a slot.", "InferenceAct",
+            plan.Tensors.Select(t => t.IsInferenceView
+                ? ($"<c>{Xml(t.Name)}</c>: {t.Shape}, no slot of its own: its op writes it into <c>{Xml(plan.Tensors[t.InferenceView].Name)}</c>, {N(t.InferenceViewOffset)} floats into each image.", t.Identifier, -1L)
+                : ($"<c>{Xml(t.Name)}</c>: {t.Shape}.", t.Identifier, t.InferenceOffset)));
+        OffsetClass(w, "Per-image offsets in the gradient arena, where gradients whose lifetimes in Backward do not overlap share a slot (-1: no gradient).", "Grad",
+            plan.Tensors.Select(t => ($"d <c>{Xml(t.Name)}</c>: {t.Shape}.", t.Identifier, t.GradientOffset)));
 
         // ---- description for the runtime ----
         w.Line("/// <summary>Everything above, as one object for the trainer, checkpoints and exporters.</summary>");
@@ -235,6 +203,20 @@ internal static class ModelEmitter
         w.Close(); // class
         w.Close(); // namespace
         return w.ToString();
+    }
+
+    /// <summary>A static class of documented offset constants, then a blank line.</summary>
+    private static void OffsetClass(SourceWriter w, string summary, string name, IEnumerable<(string Doc, string Identifier, long Offset)> entries)
+    {
+        w.Line($"/// <summary>{summary}</summary>");
+        w.Open($"public static class {name}");
+        foreach (var (doc, identifier, offset) in entries)
+        {
+            w.Line($"/// <summary>{doc}</summary>");
+            w.Line($"public const long {identifier} = {L(offset)};");
+        }
+        w.Close();
+        w.Line();
     }
 
     /// <summary>The pooling right after convolution <c>order[k]</c> in Forward when it is the only reader of the convolution's output.</summary>
