@@ -244,12 +244,12 @@ internal static class ModelEmitter
     private static void EmitSiblingsForward(SourceWriter w, Plan plan, List<ConvOp> group)
     {
         var x = plan.Tensors[group[0].Input];
-        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: 1x1 convolutions of (n,{x.Shape.C},{x.Shape.H},{x.Shape.W}) -> {string.Join(" + ", group.Select(c => c.Out.C.ToString(CultureInfo.InvariantCulture)))} channels{(group[0].Relu ? ", ReLU" : "")}; one call");
-        w.Line($"b.ConvForwardSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n, {Af(x)},");
-        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
-        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Bias].Identifier})"))}],");
-        w.Line($"    [{string.Join(", ", group.Select(c => Out(plan, plan.Tensors[c.Output])))}],");
-        w.Line($"    relu: {B(group[0].Relu)}, [{string.Join(", ", group.Select(c => StrideValue(plan, plan.Tensors[c.Output])))}]);");
+        w.Line($"// {Layers(group)}: 1x1 convolutions of (n,{x.Shape.C},{x.Shape.H},{x.Shape.W}) -> {string.Join(" + ", group.Select(c => I(c.Out.C)))} channels{(group[0].Relu ? ", ReLU" : "")}; one call");
+        w.Line($"b.ConvForwardSiblings({Each(group, c => Geometry(plan, c))}, n, {Af(x)},");
+        w.Line($"    {Each(group, c => $"P(Param.{plan.Parameters[c.Weight].Identifier})")},");
+        w.Line($"    {Each(group, c => $"P(Param.{plan.Parameters[c.Bias].Identifier})")},");
+        w.Line($"    {Each(group, c => Out(plan, plan.Tensors[c.Output]))},");
+        w.Line($"    relu: {B(group[0].Relu)}, {Each(group, c => StrideValue(plan, plan.Tensors[c.Output]))});");
     }
 
     /// <summary>
@@ -260,19 +260,25 @@ internal static class ModelEmitter
     private static void EmitSiblingsBackward(SourceWriter w, Plan plan, List<ConvOp> group)
     {
         var x = plan.Tensors[group[0].Input];
-        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: their filter gradients, one call");
-        w.Line($"b.ConvBackwardFilterSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n, {A(x)},");
-        w.Line($"    [{string.Join(", ", group.Select(c => dA(plan.Tensors[c.Output])))}],");
-        w.Line($"    [{string.Join(", ", group.Select(c => $"dP(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
-        w.Line($"    [{string.Join(", ", group.Select(c => $"dP(Param.{plan.Parameters[c.Bias].Identifier})"))}], accumulate);");
+        string geometries = Each(group, c => Geometry(plan, c)), gradients = Each(group, c => dA(plan.Tensors[c.Output]));
+        w.Line($"// {Layers(group)}: their filter gradients, one call");
+        w.Line($"b.ConvBackwardFilterSiblings({geometries}, n, {A(x)},");
+        w.Line($"    {gradients},");
+        w.Line($"    {Each(group, c => $"dP(Param.{plan.Parameters[c.Weight].Identifier})")},");
+        w.Line($"    {Each(group, c => $"dP(Param.{plan.Parameters[c.Bias].Identifier})")}, accumulate);");
         var mode = group[0].InputGrads[0];
         if (mode == GradMode.None) return;
-        w.Line($"// {string.Join(", ", group.Select(c => c.Layer))}: their data gradients into d(n,{x.Shape.C},{x.Shape.H},{x.Shape.W}); one call");
-        w.Line($"b.ConvBackwardDataSiblings([{string.Join(", ", group.Select(c => Geometry(plan, c)))}], n,");
-        w.Line($"    [{string.Join(", ", group.Select(c => dA(plan.Tensors[c.Output])))}],");
-        w.Line($"    [{string.Join(", ", group.Select(c => $"P(Param.{plan.Parameters[c.Weight].Identifier})"))}],");
+        w.Line($"// {Layers(group)}: their data gradients into d(n,{x.Shape.C},{x.Shape.H},{x.Shape.W}); one call");
+        w.Line($"b.ConvBackwardDataSiblings({geometries}, n,");
+        w.Line($"    {gradients},");
+        w.Line($"    {Each(group, c => $"P(Param.{plan.Parameters[c.Weight].Identifier})")},");
         w.Line($"    {dA(x)}, accumulate: {Acc(mode)});");
     }
+
+    /// <summary>A collection expression of one item per member of a sibling group: "[a, b, c]".</summary>
+    private static string Each(List<ConvOp> group, Func<ConvOp, string> item) => "[" + string.Join(", ", group.Select(item)) + "]";
+
+    private static string Layers(List<ConvOp> group) => string.Join(", ", group.Select(c => c.Layer));
 
     private static void EmitForward(SourceWriter w, Plan plan, PlanOp op)
     {
