@@ -26,6 +26,7 @@ public class CpuKernelAgreementTests
         Conv(24, 3, 3, 70, 1, 1, 0),    // pointwise through the GEMM on a tiny map: panels of several images' runs
         Conv(20, 6, 5, 12, 1, 1, 0),    // the same with runs that straddle panels, and a short last panel
         Conv(70, 3, 3, 24, 1, 1, 0),    // pointwise on a tiny map, 64+ input channels: the data pass splits dx's channels across threads
+        Conv(150, 4, 4, 20, 1, 1, 0),   // pointwise on a small map, more input channels than a data band of several images
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
@@ -391,11 +392,13 @@ public class CpuKernelAgreementTests
         // 1×1 convolutions of one input as one call: the forward and filter passes pack x once for all of them, the data
         // pass writes dx once. The reference runs one call each. Odd maps and widths, a tiny map whose whole batch is one item (the
         // threads splitting the stacked rows, which then straddle members), large maps cut into chunks, narrow members,
-        // more members than one fused call takes, and a first member that writes into a wider tensor (an image stride).
+        // more members than one fused call takes, a first member that writes into a wider tensor (an image stride), and
+        // more input channels than the data pass computes at a time for several images (bands of dx's channels).
         foreach (var (c, h, w, outs, n) in new (int, int, int, int[], int)[]
         {
             (24, 6, 6, new[] { 10, 40, 7 }, 3), (20, 3, 3, new[] { 70, 9 }, 16), (9, 13, 11, new[] { 5, 3, 17 }, 2),
             (33, 30, 30, new[] { 4, 20 }, 2), (70, 3, 3, new[] { 24, 48, 8 }, 7), (6, 5, 5, Enumerable.Repeat(3, CpuBackend.MaxSiblings + 1).ToArray(), 2),
+            (300, 6, 6, new[] { 16, 40, 9 }, 5),
         })
         {
             var g = outs.Select(k => Conv(c, h, w, k, 1, 1, 0)).ToArray();
