@@ -438,6 +438,14 @@ public sealed unsafe partial class CpuBackend
         /// </summary>
         internal const int DataBandRows = 128;
 
+        /// <summary>
+        /// Rows of the column matrix (input channel × tap) that the im2col data pass multiplies and folds back at a time,
+        /// so that the block is still in cache when it is added into the padded input copy (NN4's 12×12×128→6×6×256
+        /// 3×3/2 at 8 images an item: 1152 × 288 floats, 1.3 MB, as one block). In-process A/B of NN4's training step
+        /// against one block: bands of 128 rows 0.9975, of 384 rows 0.9957.
+        /// </summary>
+        internal const int UnpackBandRows = 384;
+
         public void Execute(int index, int worker)
         {
             var g = _g;
@@ -513,10 +521,18 @@ public sealed unsafe partial class CpuBackend
                 int hc = Math.Min(chunk, hw - h0);
                 int cols = imgCount * hc;
                 float* packed = s.Pack.Ensure(Gemm.PackedSize(g.OutC, cols, owner.NR));
-                float* tmp = s.Tmp.Ensure((long)k * cols);
+                int band = Math.Min(k, UnpackBandRows);
+                float* tmp = s.Tmp.Ensure((long)band * cols);
                 Im2Col.Pack(dyGeometry, single.Y, img0, imgCount, h0, hc, packed, owner.NR, s.Im2Col, owner.Simd);
-                Gemm.Multiply(owner.Simd, k, cols, g.OutC, single.Wt, g.OutC, packed, tmp, cols, false, gemm);
-                Im2Col.Unpack(g, tmp, img0, imgCount, h0, hc, _dx, s.Im2Col, owner.Simd);
+                // A band of the column matrix's rows at a time, each added into the padded input copy while in cache.
+                var fold = Im2Col.BeginUnpack(g, imgCount, h0, hc, s.Im2Col);
+                for (int r0 = 0; r0 < k; r0 += band)
+                {
+                    int rc = Math.Min(band, k - r0);
+                    Gemm.Multiply(owner.Simd, rc, cols, g.OutC, single.Wt + (long)r0 * g.OutC, g.OutC, packed, tmp, cols, false, gemm);
+                    Im2Col.UnpackRows(g, fold, tmp, r0, r0 + rc, owner.Simd);
+                }
+                Im2Col.FinishUnpack(g, fold, img0, _dx, owner.Simd);
             }
         }
     }

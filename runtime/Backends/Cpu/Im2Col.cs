@@ -273,44 +273,89 @@ internal static unsafe class Im2Col
     /// </summary>
     public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx, NativeScratch work, SimdLevel level)
     {
-        int cols = imgCount * hwCount;
-        int k = g.InC * g.KernelH * g.KernelW;
-        var (ohFirst, ohLast, rows, wp, plane, padFloats, maxSegments) = new Region(g, imgCount, hw0, hwCount);
+        var fold = BeginUnpack(g, imgCount, hw0, hwCount, work);
+        UnpackRows(g, fold, dCol, 0, g.InC * g.KernelH * g.KernelW, level);
+        FinishUnpack(g, fold, img0, dx, level);
+    }
+
+    /// <summary>
+    /// An <see cref="Unpack"/> under way: the zeroed, padded copy of the input rows that a range of columns touches
+    /// (in the worker's scratch), and the runs of columns on each output row.
+    /// </summary>
+    public readonly struct Fold
+    {
+        internal Fold(float* pad, int* segments, int count, int imgCount, int cols, int ohFirst, int rows, int wp, long plane)
+        {
+            Pad = pad;
+            Segments = segments;
+            Count = count;
+            ImgCount = imgCount;
+            Cols = cols;
+            OhFirst = ohFirst;
+            Rows = rows;
+            Wp = wp;
+            Plane = plane;
+        }
+
+        internal float* Pad { get; }
+        internal int* Segments { get; }
+        internal int Count { get; }
+        internal int ImgCount { get; }
+        internal int Cols { get; }
+        internal int OhFirst { get; }
+        internal int Rows { get; }
+        internal int Wp { get; }
+        internal long Plane { get; }
+    }
+
+    /// <summary>Starts an <see cref="Unpack"/> of images [img0, img0 + imgCount)'s columns [hw0, hw0 + hwCount), in <paramref name="work"/>.</summary>
+    public static Fold BeginUnpack(in ConvGeometry g, int imgCount, int hw0, int hwCount, NativeScratch work)
+    {
+        var (ohFirst, _, rows, wp, plane, padFloats, maxSegments) = new Region(g, imgCount, hw0, hwCount);
         float* pad = work.Ensure(padFloats + Slack + 2L * maxSegments);
         int* segments = (int*)(pad + padFloats + Slack);
         new Span<float>(pad, (int)(padFloats + Slack)).Clear();
-        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, ohLast, wp, plane, g.InC * plane, segments);
+        int count = Segments(g, imgCount, hw0, hwCount, ohFirst, (hw0 + hwCount - 1) / g.OutW, wp, plane, g.InC * plane, segments);
+        return new Fold(pad, segments, count, imgCount, imgCount * hwCount, ohFirst, rows, wp, plane);
+    }
 
-        for (int row = 0; row < k; row++)
+    /// <summary>Adds rows [row0, row1) of the column matrix (<paramref name="dCol"/> holding row row0 first) into the fold's padded copy.</summary>
+    public static void UnpackRows(in ConvGeometry g, in Fold fold, float* dCol, int row0, int row1, SimdLevel level)
+    {
+        for (int row = row0; row < row1; row++)
         {
             int kw = row % g.KernelW, kh = row / g.KernelW % g.KernelH, ic = row / (g.KernelW * g.KernelH);
-            float* tap = pad + ic * plane + (long)kh * wp + kw;
-            float* src = dCol + (long)row * cols;
-            for (int sIndex = 0; sIndex < count; sIndex++)
+            float* tap = fold.Pad + ic * fold.Plane + (long)kh * fold.Wp + kw;
+            float* src = dCol + (long)(row - row0) * fold.Cols;
+            for (int sIndex = 0; sIndex < fold.Count; sIndex++)
             {
-                int length = segments[2 * sIndex + 1];
-                ScatterAdd(src, tap + segments[2 * sIndex], g.StrideW, length, level);
+                int length = fold.Segments[2 * sIndex + 1];
+                ScatterAdd(src, tap + fold.Segments[2 * sIndex], g.StrideW, length, level);
                 src += length;
             }
         }
+    }
 
-        // Fold the padded rows back: padded (r, col) is input (ohFirst·StrideH - PadH + r, col - PadW).
-        int ih0 = ohFirst * g.StrideH - g.PadH;
+    /// <summary>dx += the fold's padded copy, images from <paramref name="img0"/> on.</summary>
+    public static void FinishUnpack(in ConvGeometry g, in Fold fold, int img0, float* dx, SimdLevel level)
+    {
+        // Fold the padded rows back: padded (r, col) is input (OhFirst·StrideH - PadH + r, col - PadW).
+        int ih0 = fold.OhFirst * g.StrideH - g.PadH;
         int inHw = g.InH * g.InW;
-        int left = Math.Min(wp, g.PadW);
-        int right = Math.Max(left, Math.Min(wp, g.PadW + g.InW));
-        for (int i = 0; i < imgCount; i++)
+        int left = Math.Min(fold.Wp, g.PadW);
+        int right = Math.Max(left, Math.Min(fold.Wp, g.PadW + g.InW));
+        for (int i = 0; i < fold.ImgCount; i++)
         {
             float* image = dx + (long)(img0 + i) * g.InSize;
             for (int c = 0; c < g.InC; c++)
             {
-                float* padPlane = pad + ((long)i * g.InC + c) * plane;
-                for (int r = 0; r < rows; r++)
+                float* padPlane = fold.Pad + ((long)i * g.InC + c) * fold.Plane;
+                for (int r = 0; r < fold.Rows; r++)
                 {
                     int ih = ih0 + r;
                     if ((uint)ih >= (uint)g.InH || right == left) continue;
                     float* d = image + (long)c * inHw + (long)ih * g.InW + left - g.PadW;
-                    float* v = padPlane + (long)r * wp + left;
+                    float* v = padPlane + (long)r * fold.Wp + left;
                     Add(v, d, right - left, level);
                 }
             }

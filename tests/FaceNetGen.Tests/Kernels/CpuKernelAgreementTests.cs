@@ -27,6 +27,7 @@ public class CpuKernelAgreementTests
         Conv(20, 6, 5, 12, 1, 1, 0),    // the same with runs that straddle panels, and a short last panel
         Conv(70, 3, 3, 24, 1, 1, 0),    // pointwise on a tiny map, 64+ input channels: the data pass splits dx's channels across threads
         Conv(150, 4, 4, 20, 1, 1, 0),   // pointwise on a small map, more input channels than a data band of several images
+        Conv(50, 9, 9, 12, 3, 2, 1),    // stride 2 with more column-matrix rows than the data pass folds back at a time
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
