@@ -45,6 +45,8 @@ public sealed unsafe partial class CpuBackend
         /// <summary>Output rows of one work item.</summary>
         private const int RowsPerItem = 8;
 
+        private int _rowsPerBand = RowsPerItem;
+
         private ConvGeometry _g;
         private float* _x, _wt, _b, _y;
         private long _yStride;
@@ -71,12 +73,13 @@ public sealed unsafe partial class CpuBackend
             Transpose(w, g.OutC, taps, _wt);
         }
 
-        /// <summary>Plans the bands of a convolution of <paramref name="x"/>, for <see cref="Load"/>.</summary>
-        public void Plan(in ConvGeometry g, float* x)
+        /// <summary>Plans the bands of a convolution of <paramref name="x"/>, <paramref name="rowsPerBand"/> output rows each (0: a work item's), for <see cref="Load"/>.</summary>
+        public void Plan(in ConvGeometry g, float* x, int rowsPerBand = 0)
         {
             _g = g;
             _x = x;
-            _bands = (g.OutH + RowsPerItem - 1) / RowsPerItem;
+            _rowsPerBand = rowsPerBand > 0 ? rowsPerBand : RowsPerItem;
+            _bands = (g.OutH + _rowsPerBand - 1) / _rowsPerBand;
             // A phase holds the outputs' columns plus the kernel's reach, and slack for the last tile's full loads.
             _phaseLength = Gemm.RoundUp(g.OutW + (g.KernelW - 1) / g.StrideW + 1 + 16, 16);
         }
@@ -124,8 +127,8 @@ public sealed unsafe partial class CpuBackend
         public float* Load(int img, int index, int worker, int* tapOffset, out int oy0, out int oy1, out long rowStep)
         {
             var g = _g;
-            oy0 = index * RowsPerItem;
-            oy1 = Math.Min(g.OutH, oy0 + RowsPerItem);
+            oy0 = index * _rowsPerBand;
+            oy1 = Math.Min(g.OutH, oy0 + _rowsPerBand);
             int stride = g.StrideW, phases = stride;
             // The band's input rows, each prepared once: for every channel, rows iyFirst … iyFirst + rows − 1 (zero
             // outside the image), each as its phases of the zero-padded row.

@@ -356,13 +356,16 @@ public class CpuKernelAgreementTests
         // Few input taps and output channels in sixteens take the direct kernel (AVX-512 only; narrower levels and the
         // direct-off backend take im2col, which must agree too): stride 2 with odd and even padding, stride 1, rows of
         // one full tile, several tiles and a masked tail, bands of rows cut short at the bottom, 32 channels (two groups);
-        // tap counts that leave 0, 1, 2 and 4 taps after the filter gradient's groups of five.
+        // tap counts that leave 0, 1, 2 and 4 taps after the filter gradient's groups of five; a map taller than one of
+        // the filter gradient's bands.
         foreach (var (c, h, w, k, kernel, stride, pad, n) in new[]
                  {
                      (3, 23, 41, 16, 7, 2, 3, 2), (3, 19, 34, 32, 3, 2, 1, 3), (2, 11, 37, 16, 5, 1, 2, 2),
                      (1, 9, 18, 16, 3, 1, 0, 1), (3, 17, 35, 16, 3, 2, 0, 2), (4, 6, 63, 16, 2, 2, 0, 1),
                      // The most taps (24·3·3 = 216) and the narrowest rows (15, one tile with a lane to spare).
                      (24, 7, 15, 32, 3, 1, 1, 2),
+                     // More output rows (52) than a band of the filter gradient.
+                     (3, 104, 34, 16, 7, 2, 3, 2),
                  })
         {
             var g = Conv(c, h, w, k, kernel, stride, pad);
