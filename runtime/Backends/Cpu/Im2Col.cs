@@ -266,21 +266,12 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>
-    /// dx += the column matrix (row-major, ld = column count) folded back onto the images. The columns are added into a
-    /// zeroed, padded copy of the input rows they touch, with one masked vector add per run of columns on an output row
-    /// (stride 1), and the interior of that copy is then added to dx: no bounds checks in the inner loop. The caller owns
-    /// whole images, or the only item that writes these rows.
-    /// </summary>
-    public static void Unpack(in ConvGeometry g, float* dCol, int img0, int imgCount, int hw0, int hwCount, float* dx, NativeScratch work, SimdLevel level)
-    {
-        var fold = BeginUnpack(g, imgCount, hw0, hwCount, work);
-        UnpackRows(g, fold, dCol, 0, g.InC * g.KernelH * g.KernelW, level);
-        FinishUnpack(g, fold, img0, dx, level);
-    }
-
-    /// <summary>
-    /// An <see cref="Unpack"/> under way: the zeroed, padded copy of the input rows that a range of columns touches
-    /// (in the worker's scratch), and the runs of columns on each output row.
+    /// dx += the column matrix (row-major, ld = column count) folded back onto the images, in three steps
+    /// (<see cref="BeginUnpack"/>, <see cref="UnpackRows"/> for bands of its rows, <see cref="FinishUnpack"/>). The
+    /// columns are added into a zeroed, padded copy of the input rows they touch, with one masked vector add per run of
+    /// columns on an output row (stride 1), and the interior of that copy is then added to dx: no bounds checks in the
+    /// inner loop. The caller owns whole images, or the only item that writes these rows. The fold under way: the padded
+    /// copy (in the worker's scratch) and the runs of columns on each output row.
     /// </summary>
     public readonly struct Fold
     {
@@ -308,7 +299,7 @@ internal static unsafe class Im2Col
         internal long Plane { get; }
     }
 
-    /// <summary>Starts an <see cref="Unpack"/> of images [img0, img0 + imgCount)'s columns [hw0, hw0 + hwCount), in <paramref name="work"/>.</summary>
+    /// <summary>Starts folding back columns [hw0, hw0 + hwCount) of <paramref name="imgCount"/> images, in <paramref name="work"/> (<see cref="FinishUnpack"/> says which images).</summary>
     public static Fold BeginUnpack(in ConvGeometry g, int imgCount, int hw0, int hwCount, NativeScratch work)
     {
         var (ohFirst, _, rows, wp, plane, padFloats, maxSegments) = new Region(g, imgCount, hw0, hwCount);
