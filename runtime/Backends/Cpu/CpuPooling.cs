@@ -78,6 +78,12 @@ public sealed unsafe partial class CpuBackend
             if (flat) floats = Math.Max(floats, FlatFloats(g, count) + 2 * ((long)count * inPlane + 16));
             // The vector paths: forward, one padded line; max backward, padded planes of the input and its gradient.
             floats = Math.Max(floats, _backward ? 2L * ((long)g.InH * LineFloats(g) + LineSlack) : LineFloats(g) + LineSlack);
+            if (_backward && g.Kind == PoolKind.Max && inPlane <= PoolLanesMaxPlane && Im2Col.Wide(owner.Simd))
+            {
+                MaxBackwardLanes(g, _x + (long)first * inPlane, _y + (long)first * outPlane, _dy + (long)first * outPlane, _dx + (long)first * inPlane, count, _accumulate,
+                    owner.Scratch(worker).Tmp.Ensure(PoolLanesFloats(g)));
+                return;
+            }
             if (_backward && g.Kind == PoolKind.Max && TakesHalving(g) && Im2Col.Wide(owner.Simd))
             {
                 float* dx = _dx + (long)first * inPlane;
