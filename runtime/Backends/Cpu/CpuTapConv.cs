@@ -20,6 +20,11 @@ namespace FaceNetGen.Backends.Cpu;
 /// filter 2.53 → 2.20; the four 6×6×32→64 5×5 layers, Winograd and im2col → taps, 5.14 → 3.95 over the three passes.
 /// With every tap GEMM off, NN4's training step takes 4.0% longer (`-- ab --model NN4 --b taps=off`; 1.2–1.6% when
 /// they took only the 3×3 maps).
+/// Where the batch is whole sixteens (stride 1, the wide SIMD level), every run starts at a whole sixteen of columns,
+/// so the input is packed for the GEMMs only twice, from column 0 and from column 16, and every tap's B is whole
+/// panels of one of the two; before, each tap packed its own (`bench conv`, 2 threads, forward / data GFLOP/s:
+/// 6×6×144→288 250 / 210 → 267 / 233, 6×6×32→64 5×5 240 / 210 → 293 / 295; NN4's training step, in-process A/B
+/// 0.9947).
 /// Stride 2 (the forward pass and the filter gradient; the data pass, a strided transposed convolution, keeps
 /// im2col): a run's inputs are every other position, packed sixteen images at a time. NN4's three stride-2 layers
 /// went from 1.81–1.88, 0.71–0.74 and 0.40–0.42 ms forward to 1.89, 0.53 and 0.31, and from 2.13–2.22, 0.76–0.78 and
@@ -138,6 +143,49 @@ public sealed unsafe partial class CpuBackend
                 float* s = src + (long)c * hw, d = t + c * ld + i;
                 for (int p = 0; p < hw; p++) d[(long)p * n] = s[p];
             }
+        }
+    }
+
+    /// <summary>
+    /// The position-major input (column p·n + i is position p of image i, n a multiple of 16) packed as B in panels of
+    /// 32 columns twice: <paramref name="even"/> from column 0, <paramref name="odd"/> from column 16, so that the
+    /// columns from any whole sixteen on are whole panels of one of them. Sixteen images by sixteen positions at a time,
+    /// transposed in registers, each sixteen of columns stored into both; the missing half of a last panel is zeroed.
+    /// </summary>
+    private static void ToPackedPositions(float* x, int n, int channels, int hw, long imageStride, float* even, float* odd)
+    {
+        const int half = LaneImages;
+        long panel = 2L * half * channels;
+        int groups = hw * n / half;
+        var r = stackalloc Vector512<float>[LaneImages];
+        for (int c = 0; c < channels; c++)
+        {
+            for (int p0 = 0; p0 < hw; p0 += LaneImages)
+            {
+                int count = Math.Min(LaneImages, hw - p0);
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+                for (int i0 = 0; i0 < n; i0 += LaneImages)
+                {
+                    float* src = x + i0 * imageStride + (long)c * hw + p0;
+                    for (int l = 0; l < LaneImages; l++) r[l] = Avx512F.MaskLoad(src + l * imageStride, mask, Vector512<float>.Zero);
+                    Transpose16x16(r);
+                    for (int p = 0; p < count; p++)
+                    {
+                        int group = ((p0 + p) * n + i0) / half;
+                        r[p].Store(even + group / 2 * panel + c * 2 * half + group % 2 * half);
+                        if (group > 0) r[p].Store(odd + (group - 1) / 2 * panel + c * 2 * half + (group - 1) % 2 * half);
+                    }
+                }
+            }
+        }
+        // A last panel with one sixteen: its other half (read by the edge tile, never stored) zeroed.
+        if (groups % 2 == 1)
+        {
+            for (int c = 0; c < channels; c++) Vector512<float>.Zero.Store(even + groups / 2 * panel + c * 2 * half + half);
+        }
+        else
+        {
+            for (int c = 0; c < channels; c++) Vector512<float>.Zero.Store(odd + (groups - 2) / 2 * panel + c * 2 * half + half);
         }
     }
 
@@ -303,16 +351,40 @@ public sealed unsafe partial class CpuBackend
             var (o0, rows, hw, ld, s) = Part(index, worker);
             var (size, taps, stride, inHw) = Kernel;
             int ldIn = inHw * n;
-            float* xt = s.Col.Ensure((long)inC * ldIn);
+            bool wide = Im2Col.Wide(Owner.Simd);
             float* wt = s.Tmp.Ensure((long)taps * rows * inC + (long)rows * ld);
             float* acc = wt + (long)taps * rows * inC;
+            ReorderTaps(_w, o0, rows, inC, g.OutC, taps, _transposed, wt);
+            Span<int> runs = stackalloc int[3 * TapMaxSize];
+            if (stride == 1 && wide && n % LaneImages == 0 && nr == 2 * LaneImages)
+            {
+                // Every run starts at a whole sixteen of columns: the input packed once from column 0 and once from
+                // column 16 holds every tap's B as whole panels, so no tap packs its own.
+                int groups = ldIn / LaneImages;
+                long panel = (long)nr * inC;
+                float* even = s.Col.Ensure((groups + 1) / 2 * panel), odd = s.Pack.Ensure(Math.Max(1, groups / 2) * panel);
+                ToPackedPositions(_x, n, inC, inHw, g.InSize, even, odd);
+                float* gemmScratch = s.Gemm.Ensure(Gemm.ScratchFloats);
+                for (int k = 0; k < taps; k++)
+                {
+                    int tap = (taps / 2 + k) % taps;
+                    int count = TapRuns(g, tap / size, tap % size, runs);
+                    for (int r = 0; r < count; r++)
+                    {
+                        int outP = runs[3 * r], group = runs[3 * r + 1] * n / LaneImages, cols = runs[3 * r + 2] * n;
+                        float* b = group % 2 == 0 ? even + group / 2 * panel : odd + (group - 1) / 2 * panel;
+                        Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, b, acc + outP * n, ld, k > 0, gemmScratch);
+                    }
+                }
+                FromPositionMajor(acc, rows, n, hw, _b, o0, _y, _yStride, _relu, _accumulate, wide);
+                return;
+            }
+            float* xt = s.Col.Ensure((long)inC * ldIn);
             // A strided run's inputs, gathered position by position into a plain matrix first.
             float* run = stride > 1 ? s.Im2Col.Ensure((long)inC * g.OutW * n) : null;
             float* packed = s.Pack.Ensure(Gemm.PackedSize(inC, ld, nr));
             float* gemm = s.Gemm.Ensure(Gemm.ScratchFloats);
-            ToPositionMajor(_x, n, inC, inHw, g.InSize, xt, Im2Col.Wide(Owner.Simd));
-            ReorderTaps(_w, o0, rows, inC, g.OutC, taps, _transposed, wt);
-            Span<int> runs = stackalloc int[3 * TapMaxSize];
+            ToPositionMajor(_x, n, inC, inHw, g.InSize, xt, wide);
             // The centre tap reaches every position: it assigns, and the others add.
             for (int k = 0; k < taps; k++)
             {
@@ -322,11 +394,11 @@ public sealed unsafe partial class CpuBackend
                 {
                     int outP = runs[3 * r], inP = runs[3 * r + 1], cols = runs[3 * r + 2] * n;
                     if (stride == 1) Gemm.PackB(inC, cols, xt + inP * n, ldIn, packed, nr);
-                    else PackStridedRun(xt + inP * n, ldIn, inC, runs[3 * r + 2], stride, n, run, packed, nr, Im2Col.Wide(Owner.Simd));
+                    else PackStridedRun(xt + inP * n, ldIn, inC, runs[3 * r + 2], stride, n, run, packed, nr, wide);
                     Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, packed, acc + outP * n, ld, k > 0, gemm);
                 }
             }
-            FromPositionMajor(acc, rows, n, hw, _b, o0, _y, _yStride, _relu, _accumulate, Im2Col.Wide(Owner.Simd));
+            FromPositionMajor(acc, rows, n, hw, _b, o0, _y, _yStride, _relu, _accumulate, wide);
         }
     }
 
