@@ -56,7 +56,7 @@ internal static unsafe class Gemm
     /// <summary>Floats needed for B (K×N) packed in panels of <paramref name="nr"/> columns.</summary>
     public static long PackedSize(int k, int n, int nr) => (long)k * RoundUp(n, nr);
 
-    /// <summary>Floats of scratch <see cref="Multiply"/> needs for edge tiles.</summary>
+    /// <summary>Floats of scratch <c>Multiply</c> needs for edge tiles.</summary>
     public const int ScratchFloats = 8 * KC + 8 * 32;
 
     /// <summary>
@@ -111,7 +111,14 @@ internal static unsafe class Gemm
     /// C[M×N] = (accumulate ? C : 0) + A[M×K]·B, with B packed by one of the Pack methods for this level's NR.
     /// <paramref name="scratch"/> must hold <see cref="ScratchFloats"/> floats.
     /// </summary>
-    public static void Multiply(SimdLevel level, int m, int n, int k, float* a, int lda, float* bPacked, float* c, int ldc, bool accumulate, float* scratch)
+    public static void Multiply(SimdLevel level, int m, int n, int k, float* a, int lda, float* bPacked, float* c, int ldc, bool accumulate, float* scratch) =>
+        Multiply(level, m, n, k, a, lda, bPacked, k * (long)Tile(level).NR, c, ldc, accumulate, scratch);
+
+    /// <summary>
+    /// As above, with B's panels <paramref name="panelStride"/> floats apart: rows [r, r + k) of a B packed with more
+    /// rows are (that B + r·NR, its rows·NR).
+    /// </summary>
+    public static void Multiply(SimdLevel level, int m, int n, int k, float* a, int lda, float* bPacked, long panelStride, float* c, int ldc, bool accumulate, float* scratch)
     {
         var (mr, nr) = Tile(level);
         if (k == 0)
@@ -132,7 +139,7 @@ internal static unsafe class Gemm
             for (int j0 = 0; j0 < n; j0 += nr)
             {
                 int w = Math.Min(nr, n - j0);
-                float* bp = bPacked + (long)j0 * k + (long)k0 * nr;
+                float* bp = bPacked + j0 / nr * panelStride + (long)k0 * nr;
                 for (int i0 = 0; i0 < m; i0 += mr)
                 {
                     int h = Math.Min(mr, m - i0);
