@@ -647,17 +647,28 @@ public sealed unsafe partial class CpuBackend
         internal const int DirectFilterBandRows = 48;
 
         /// <summary>
+        /// Most columns for the row split of deep dW rows (see <see cref="SplitsRows"/>): NN2's 7×7 maps at batch 16 (784
+        /// columns, k 832–1024) measured level or slower with it (A/B 1.0024, 1.0015).
+        /// </summary>
+        internal const int DeepSplitMaxColumns = 640;
+
+        /// <summary>
         /// Whether the filter gradient splits dW's rows across the workers rather than the batch's images: tiny maps (the
         /// 3×3 maps of the last modules), whose whole batch is one short GEMM depth and whose weights outnumber a part's
         /// columns, so that per-part accumulators would cost more to reduce than to compute. `bench conv`, filter column,
         /// batch 16, 2 threads, against the image split: 3×3×192→384 147 → 182 GFLOP/s, 3×3×896→384 148 → 181,
-        /// 6×6×160→3×3×256 136 → 166, 3×3×896→128 155 → 156.
+        /// 6×6×160→3×3×256 136 → 166, 3×3×896→128 155 → 156. Also, up to <see cref="DeepSplitMaxColumns"/> columns,
+        /// where a dW row (k = InC·taps) is at least as long as the batch's columns: the image split's per-part
+        /// accumulators (k × OutC each, summed afterwards) then outweigh the row split's copies of dyᵀ (columns × OutC
+        /// each). NN4's 1×1 layers on 6×6×640 at batch 16 (576 columns; `bench conv` level warm, about 200 GFLOP/s
+        /// either way): in-process A/B of the training step 0.9936 and 0.9969.
         /// </summary>
         internal static bool SplitsRows(in ConvGeometry g, int n, int threads)
         {
             int hw = g.OutH * g.OutW;
             long cols = (long)n * hw;
-            return threads > 1 && cols <= TargetColumns && g.OutC > (cols + threads - 1) / threads;
+            long k = (long)g.InC * g.KernelH * g.KernelW;
+            return threads > 1 && (cols <= TargetColumns && g.OutC > (cols + threads - 1) / threads || cols <= DeepSplitMaxColumns && k >= cols);
         }
 
         public void Execute(int index, int worker)

@@ -291,6 +291,9 @@ public class CpuKernelAgreementTests
                  {
                      (Conv(24, 3, 3, 40, 3, 1, 1), 4), (Conv(50, 3, 3, 48, 1, 1, 0), 3), (Conv(20, 6, 5, 48, 3, 2, 1), 4),
                      (Conv(23, 3, 3, 33, 3, 1, 1), 2), (Conv(7, 2, 2, 17, 1, 1, 0), 3),
+                     // dW rows at least as long as the batch's columns (few output channels, more columns than a register
+                     // tile's multiple, and 576 columns of a 6×6 map, more than the tiny maps' limit).
+                     (Conv(150, 4, 4, 40, 1, 1, 0), 8), (Conv(600, 6, 6, 24, 1, 1, 0), 16),
                  })
         {
             // The 3×3 maps' tap GEMMs off, so that their shapes reach the row split.
@@ -301,6 +304,9 @@ public class CpuKernelAgreementTests
             var dy = KernelHarness.Random(n * g.OutSize, 81);
             FilterGradientAgrees(cpu, g, n, x, dy, 82, $"row-split filter gradient {g}, batch {n},");
         }
+        // Shallower rows, or more columns than the deep split's limit (NN2's 7×7 maps at batch 16), keep the image split.
+        Assert.False(CpuBackend.ConvBackwardFilterWorkSplitsRows(Conv(500, 6, 6, 24, 1, 1, 0), 16, threads));
+        Assert.False(CpuBackend.ConvBackwardFilterWorkSplitsRows(Conv(1024, 7, 7, 128, 1, 1, 0), 16, threads));
     }
 
     [Theory]
