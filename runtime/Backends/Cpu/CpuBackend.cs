@@ -71,6 +71,7 @@ public sealed unsafe partial class CpuBackend : HostBackend
         _direct = new DirectConvWork(this);
         _taps = new TapConvWork(this);
         _tapFilter = new TapFilterWork(this);
+        _tapStridedData = new TapStridedDataWork(this);
         _convPool = new ConvPoolWork(this);
         _pointwise = new PointwiseWork(this);
         _linearForward = new LinearForwardWork(this);

@@ -134,7 +134,8 @@ public sealed unsafe partial class CpuBackend
     public override void ConvBackwardData(in ConvGeometry g, int n, BufferView dy, BufferView w, BufferView dx, bool accumulate)
     {
         var t = Transposed(g);
-        if (TakesTaps(t, n)) _taps.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, t.OutSize);
+        if (TakesTapStridedData(g, n)) _tapStridedData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);
+        else if (TakesTaps(t, n)) _taps.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, t.OutSize);
         else if (TakesWinograd(t, n)) _winograd.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate);
         else if (TakesWinograd5(t, n)) _winograd5.Run(t, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), null, P(dx, (long)n * g.InSize), relu: false, transposed: true, accumulate, g.InSize);
         else _convData.Run(g, n, P(dy, (long)n * g.OutSize), P(w, g.WeightSize), P(dx, (long)n * g.InSize), accumulate);

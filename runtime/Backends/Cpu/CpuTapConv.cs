@@ -25,8 +25,8 @@ namespace FaceNetGen.Backends.Cpu;
 /// panels of one of the two; before, each tap packed its own (`bench conv`, 2 threads, forward / data GFLOP/s:
 /// 6×6×144→288 250 / 210 → 267 / 233, 6×6×32→64 5×5 240 / 210 → 293 / 295; NN4's training step, in-process A/B
 /// 0.9947).
-/// Stride 2 (the forward pass and the filter gradient; the data pass, a strided transposed convolution, keeps
-/// im2col): a run's inputs are every other position, packed sixteen images at a time. NN4's three stride-2 layers
+/// Stride 2 (the forward pass and the filter gradient; the data pass, a strided transposed convolution, takes the
+/// parity classes of CpuTapStridedData.cs where the batch is whole sixteens, otherwise im2col): a run's inputs are every other position, packed sixteen images at a time. NN4's three stride-2 layers
 /// went from 1.81–1.88, 0.71–0.74 and 0.40–0.42 ms forward to 1.89, 0.53 and 0.31, and from 2.13–2.22, 0.76–0.78 and
 /// 0.49–0.50 ms for the filter gradient to 1.93, 0.59 and 0.39; the training step gained 0.3–0.5% (in-process A/Bs
 /// 0.9955 and 0.9967).

@@ -318,15 +318,16 @@ public class CpuKernelAgreementTests
         // than the kernel; output channels that are not whole parts of 16 (33, 40, the transposed data pass's 17) and
         // fewer than two parts (16: one thread takes all); input channels that leave a tail after the reorder's sixteens
         // (23); batches of 5 to 64 images (at least 64 columns), whole sixteens (transposed sixteen images at a time,
-        // two groups at 32; stride 1 packs the input once for all taps) and not. Stride 2 onto outputs of at most 6×6 (the forward pass and the filter gradient;
-        // the data pass keeps im2col): 12×12 → 6×6 with 3×3 and 5×5 kernels, 6×6 → 3×3, odd maps (7×5 → 4×3, 5×5 → 3×3).
+        // two groups at 32; stride 1 packs the input once for all taps) and not. Stride 2 onto outputs of at most 6×6
+        // (the data pass by parity classes where the batch is whole sixteens, else im2col): 12×12 → 6×6 with 3×3 and
+        // 5×5 kernels, 6×6 → 3×3, odd maps (7×5 → 4×3, 5×5 → 3×3), both with and without whole sixteens.
         foreach (var (c, h, w, k, kernel, stride, n) in new[]
                  {
                      (23, 3, 3, 33, 3, 1, 8), (40, 3, 3, 48, 3, 1, 16), (17, 2, 2, 32, 3, 1, 17), (32, 3, 2, 20, 3, 1, 11), (16, 1, 1, 16, 3, 1, 64),
                      (48, 6, 6, 40, 3, 1, 32), (17, 4, 4, 33, 3, 1, 5), (32, 6, 6, 64, 5, 1, 16), (20, 5, 4, 24, 5, 1, 7), (24, 3, 3, 32, 5, 1, 16),
                      (24, 12, 12, 40, 3, 2, 16), (20, 12, 12, 32, 5, 2, 16), (40, 6, 6, 48, 3, 2, 16), (17, 7, 5, 33, 3, 2, 7), (16, 5, 5, 16, 5, 2, 9),
                      // 48 images: a position's columns start at either half of a 32-column panel.
-                     (24, 5, 3, 40, 3, 1, 48),
+                     (24, 5, 3, 40, 3, 1, 48), (17, 7, 5, 33, 3, 2, 16), (16, 5, 5, 16, 5, 2, 32),
                  })
         {
             var g = Conv(c, h, w, k, kernel, stride, kernel / 2);
