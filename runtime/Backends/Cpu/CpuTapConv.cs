@@ -109,6 +109,20 @@ public sealed unsafe partial class CpuBackend
         return count;
     }
 
+    /// <summary>
+    /// Positions p0 … p0 + 15 (fewer at the map's end) of channel c for images i0 … i0 + 15, transposed: r[p] holds
+    /// position p0 + p of the sixteen images. Returns the count of positions.
+    /// </summary>
+    private static int LoadPositionBlock(float* x, long imageStride, int hw, int c, int p0, int i0, Vector512<float>* r)
+    {
+        int count = Math.Min(LaneImages, hw - p0);
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+        float* src = x + i0 * imageStride + (long)c * hw + p0;
+        for (int l = 0; l < LaneImages; l++) r[l] = Avx512F.MaskLoad(src + l * imageStride, mask, Vector512<float>.Zero);
+        Transpose16x16(r);
+        return count;
+    }
+
     /// <summary>t[c, p·n + i] = x[i, c, p] for the n images of (n, channels, hw) at x, images imageStride floats apart.</summary>
     private static void ToPositionMajor(float* x, int n, int channels, int hw, long imageStride, float* t, bool wide)
     {
@@ -121,13 +135,9 @@ public sealed unsafe partial class CpuBackend
             {
                 for (int p0 = 0; p0 < hw; p0 += LaneImages)
                 {
-                    int count = Math.Min(LaneImages, hw - p0);
-                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
                     for (int i0 = 0; i0 < n; i0 += LaneImages)
                     {
-                        float* src = x + i0 * imageStride + (long)c * hw + p0;
-                        for (int l = 0; l < LaneImages; l++) r[l] = Avx512F.MaskLoad(src + l * imageStride, mask, Vector512<float>.Zero);
-                        Transpose16x16(r);
+                        int count = LoadPositionBlock(x, imageStride, hw, c, p0, i0, r);
                         float* d = t + c * ld + (long)p0 * n + i0;
                         for (int p = 0; p < count; p++) r[p].Store(d + (long)p * n);
                     }
@@ -162,13 +172,9 @@ public sealed unsafe partial class CpuBackend
         {
             for (int p0 = 0; p0 < hw; p0 += LaneImages)
             {
-                int count = Math.Min(LaneImages, hw - p0);
-                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
                 for (int i0 = 0; i0 < n; i0 += LaneImages)
                 {
-                    float* src = x + i0 * imageStride + (long)c * hw + p0;
-                    for (int l = 0; l < LaneImages; l++) r[l] = Avx512F.MaskLoad(src + l * imageStride, mask, Vector512<float>.Zero);
-                    Transpose16x16(r);
+                    int count = LoadPositionBlock(x, imageStride, hw, c, p0, i0, r);
                     for (int p = 0; p < count; p++)
                     {
                         int group = ((p0 + p) * n + i0) / half;
