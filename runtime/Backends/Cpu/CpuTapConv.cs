@@ -195,6 +195,10 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
+    /// <summary>The panels of <see cref="ToPackedPositions"/>' two packings that start at column sixteen·<paramref name="group"/>.</summary>
+    private static float* PackedFrom(float* even, float* odd, int group, long panel) =>
+        group % 2 == 0 ? even + group / 2 * panel : odd + (group - 1) / 2 * panel;
+
     /// <summary>
     /// y[i, o0 + o, p] (=|+=) a[o, p·n + i] + b[o0 + o], then ReLU, for <paramref name="rows"/> rows of a position-major
     /// result (leading dimension hw·n) and images <paramref name="yStride"/> floats apart.
@@ -378,8 +382,7 @@ public sealed unsafe partial class CpuBackend
                     for (int r = 0; r < count; r++)
                     {
                         int outP = runs[3 * r], group = runs[3 * r + 1] * n / LaneImages, cols = runs[3 * r + 2] * n;
-                        float* b = group % 2 == 0 ? even + group / 2 * panel : odd + (group - 1) / 2 * panel;
-                        Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, b, acc + outP * n, ld, k > 0, gemmScratch);
+                        Gemm.Multiply(Owner.Simd, rows, cols, inC, wt + tap * (long)rows * inC, inC, PackedFrom(even, odd, group, panel), acc + outP * n, ld, k > 0, gemmScratch);
                     }
                 }
                 FromPositionMajor(acc, rows, n, hw, _b, o0, _y, _yStride, _relu, _accumulate, wide);

@@ -79,7 +79,7 @@ public sealed unsafe partial class CpuBackend
                 {
                     int count = whole ? (oy1 - oy0) * g.OutW : ox1 - ox0;
                     int group = (oy * g.OutW + ox0) * n / LaneImages;
-                    float* b = group % 2 == 0 ? even + group / 2 * panel : odd + (group - 1) / 2 * panel;
+                    float* b = PackedFrom(even, odd, group, panel);
                     long at = ((long)(oy + sy) * wc + ox0 + sx) * n;
                     Gemm.Multiply(owner.Simd, rows, count * n, k, a, k, b, c + at, (int)ld, true, gemm);
                 }
