@@ -157,13 +157,7 @@ internal static class AbBench
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
-    private static double Median(List<double> values) => Quantile(values, 0.5);
+    private static double Median(List<double> values) => Turns.Quantile(values, 0.5);
 
-    private static double Quantile(List<double> values, double q)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        double pos = q * (v.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
-        return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-    }
+    private static double Quantile(List<double> values, double q) => Turns.Quantile(values, q);
 }

@@ -11,16 +11,41 @@ namespace FaceNetGen.Bench;
 
 /// <summary>
 /// `bench models`: forward and training-step throughput of generated models on the CPU backend, with PyTorch (the
-/// bench/torch_bench.py script) and ONNX Runtime (on our own exported file) measured in the same run on the same
-/// machine, and everything expressed against the FMA peak this machine measures for itself.
+/// bench/torch_bench.py script, kept running with --serve) and ONNX Runtime (on our own exported file) measured in the
+/// same run on the same machine, and everything expressed against the FMA peak this machine measures for itself.
 /// </summary>
+/// <remarks>
+/// The engines take turns, model by model, in slices of a few seconds: a turn runs our forward pass, ONNX Runtime's and
+/// PyTorch's, then our training step and PyTorch's, then our batch-1 pass and ONNX Runtime's, the order within each
+/// group reversed every other turn. This machine's speed moves in phases of 20–60 s (other tenants' cache pressure),
+/// which a measurement of one engine a minute away from the other's may catch or miss; neighbouring slices share a
+/// phase. Every engine's figure is the median of its slices, and every ratio is the median of the turns' ratios.
+/// </remarks>
 public static class ModelBench
 {
-    private sealed record Row(string Engine, string Model, int Batch, double ForwardImagesPerSecond, double TrainImagesPerSecond, double LatencyMs, long MultiplyAdds, int Round = 0)
+    private sealed record Row(string Engine, string Model, int Batch, double ForwardImagesPerSecond, double TrainImagesPerSecond, double LatencyMs, long MultiplyAdds)
     {
         public double ForwardGflops => 2.0 * MultiplyAdds * ForwardImagesPerSecond / 1e9;
 
         public double TrainGflops => 3 * 2.0 * MultiplyAdds * TrainImagesPerSecond / 1e9;
+    }
+
+    private const string Ours = "FaceNetGen", Ort = "ONNX Runtime", Torch = "PyTorch";
+
+    /// <summary>What a slice measures: images per second of a batch's forward pass or training step, or ms of a batch-1 pass.</summary>
+    private enum Figure { Forward, Train, Latency }
+
+    /// <summary>One engine's slice of one figure: runs whole calls for at least the given seconds and returns calls per second.</summary>
+    private sealed record Contestant(string Engine, Figure Figure, Func<double, double> Slice, int ImagesPerCall)
+    {
+        public List<double> Values { get; } = new();
+
+        /// <summary>The figure of one slice: images per second, or ms per call for <see cref="Figure.Latency"/>.</summary>
+        public double Measure(double seconds)
+        {
+            double rate = Slice(seconds);
+            return Figure == Figure.Latency ? 1000 / rate : rate * ImagesPerCall;
+        }
     }
 
     public static int Run(string[] args)
@@ -30,148 +55,147 @@ public static class ModelBench
         Console.WriteLine($"machine: {Environment.ProcessorCount} logical processors; {threads} threads for every engine; batch {options.Batch}");
         double peak = FmaPeak.Measure(threads);
         Console.WriteLine($"FMA peak ({threads} threads, measured): {peak:F1} GFLOP/s");
-        // Each engine runs --repeat times, the engines taking turns, and every figure is the median of its runs: on a
-        // shared machine a single run of either side can be off by a third.
-        var runs = new List<Row>();
-        for (int round = 0; round < options.Repeat; round++)
+        Console.WriteLine($"engines take turns in slices of {options.Slice:G} s for {options.Seconds:G} s a model (at least {options.MinTurns} turns)");
+        var rows = new List<Row>();
+        var ratios = new List<string>();
+        foreach (string name in options.Models)
         {
-            if (options.Repeat > 1) Console.WriteLine($"round {round + 1} of {options.Repeat}");
-            foreach (string name in options.Models)
-            {
-                var entry = ModelCatalog.Get(name);
-                runs.Add(Ours(entry, options) with { Round = round });
-                Console.WriteLine(Format(runs[^1], peak));
-                if (options.Onnx)
-                {
-                    runs.Add(OnnxRuntime(entry, options, options.Profile && round == 0) with { Round = round });
-                    Console.WriteLine(Format(runs[^1], peak));
-                }
-                if (options.Profile && round == 0) Profile(entry, options);
-            }
-            if (options.Torch)
-            {
-                foreach (var row in Torch(options))
-                {
-                    runs.Add(row with { Round = round });
-                    Console.WriteLine(Format(row, peak));
-                }
-            }
+            var entry = ModelCatalog.Get(name);
+            var (modelRows, modelRatios) = TakeTurns(entry, options, peak);
+            rows.AddRange(modelRows);
+            ratios.Add(modelRatios);
+            if (options.Profile) Profile(entry, options);
         }
-        var rows = runs.GroupBy(r => (r.Engine, r.Model)).Select(g => g.First() with
-        {
-            ForwardImagesPerSecond = Median(g.Select(r => r.ForwardImagesPerSecond)),
-            TrainImagesPerSecond = Median(g.Select(r => r.TrainImagesPerSecond)),
-            LatencyMs = Median(g.Select(r => r.LatencyMs)),
-        }).ToList();
         // The peak again, now that the machine is warm: the table uses the higher of the two readings.
         double after = FmaPeak.Measure(threads);
         Console.WriteLine($"FMA peak ({threads} threads, measured again after the runs): {after:F1} GFLOP/s");
         peak = Math.Max(peak, after);
         Console.WriteLine();
         Console.WriteLine(Table(rows, peak, options));
-        if (options.Repeat > 1)
-        {
-            Console.WriteLine($"(medians of {options.Repeat} runs per engine)");
-            Console.WriteLine();
-            Console.WriteLine(RoundRatios(runs, options));
-        }
+        Console.WriteLine("(each figure the median of its engine's slices)");
+        Console.WriteLine();
+        Console.WriteLine("our speed over each peer's, median of the turns (quartiles; range):");
+        foreach (var line in ratios.Where(l => l.Length > 0)) Console.WriteLine(line);
         return 0;
     }
 
-    /// <summary>
-    /// Our speed over each peer's, round by round (the engines of one round ran minutes apart at most, so the machine's
-    /// slow drifts cancel in the ratio), and the median of those ratios.
-    /// </summary>
-    private static string RoundRatios(List<Row> runs, Options options)
+    /// <summary>One model: every engine set up at once, warmed up, then turns until the model's time is spent.</summary>
+    private static (List<Row> Rows, string Ratios) TakeTurns(ModelEntry entry, Options options, double peak)
     {
-        var sb = new System.Text.StringBuilder("ratios per round (median):\n");
-        foreach (var model in options.Models)
-        {
-            string Ratios(string peer, Func<Row, double> figure)
-            {
-                var ratios = Enumerable.Range(0, options.Repeat).Select(round =>
-                {
-                    var ours = runs.FirstOrDefault(r => r.Round == round && r.Model == model && r.Engine == "FaceNetGen");
-                    var other = runs.FirstOrDefault(r => r.Round == round && r.Model == model && r.Engine.StartsWith(peer, StringComparison.Ordinal));
-                    return ours is null || other is null ? double.NaN : figure(ours) / figure(other);
-                }).Where(v => !double.IsNaN(v)).ToList();
-                return ratios.Count == 0 ? "" : string.Format(CultureInfo.InvariantCulture, "{0} ({1:F2})", string.Join(" ", ratios.Select(v => v.ToString("F2", CultureInfo.InvariantCulture))), Median(ratios));
-            }
-            var parts = new List<string>();
-            string train = Ratios("PyTorch", r => r.TrainImagesPerSecond), torchForward = Ratios("PyTorch", r => r.ForwardImagesPerSecond), ort = Ratios("ONNX Runtime", r => r.ForwardImagesPerSecond);
-            if (train.Length > 0) parts.Add($"training ÷ PyTorch {train}, forward ÷ PyTorch {torchForward}");
-            if (ort.Length > 0) parts.Add($"forward ÷ ONNX Runtime {ort}");
-            if (parts.Count > 0) sb.AppendLine($"{model}: {string.Join("; ", parts)}");
-        }
-        return sb.ToString();
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    private static Row Ours(ModelEntry entry, Options options)
-    {
-        using var backend = new CpuBackend(options.Threads);
-        using var model = entry.Create(backend, options.Batch, true);
-        model.InitializeParameters(1);
-        var info = model.Description;
         int n = options.Batch;
+        var info = entry.Info;
+        var contestants = new List<Contestant>();
+
+        using var backend = new CpuBackend(options.Threads);
+        using var model = entry.Create(backend, n, true);
+        model.InitializeParameters(1);
         var input = Random(n * info.InputSize, 2);
         var dOut = Random(n * info.EmbeddingSize, 3, 0.01f);
         using var sumSquares = backend.Allocate(info.ParameterLength);
         model.SetInput(input, n);
-
         // The forward figure is the embedder's: a model built for inference, whose arena reuses dead tensors' slots.
         using var inference = entry.Create(backend, n, false);
         inference.SetParameters(model.GetParameters());
         inference.SetInput(input, n);
-        double forward = Time(options, () => inference.Forward(n)) / n;
-        double train = Time(options, () =>
+        using var single = entry.Create(backend, 1, false);
+        single.SetParameters(model.GetParameters());
+        single.SetInput(input.AsSpan(0, info.InputSize), 1);
+        contestants.Add(new(Ours, Figure.Forward, s => Turns.Slice(() => inference.Forward(n), s), n));
+        contestants.Add(new(Ours, Figure.Train, s => Turns.Slice(() =>
         {
             model.Forward(n);
             backend.Upload(dOut, model.OutputGradient);
             model.Backward(n);
             backend.AdaGradStep(model.Parameters.At(0), model.ParameterGradients!.At(0), sumSquares.At(0), info.ParameterLength, 1e-6f, 1e-8f);
-        }) / n;
+        }, s), n));
+        contestants.Add(new(Ours, Figure.Latency, s => Turns.Slice(() => single.Forward(1), s), 1));
 
-        using var single = entry.Create(backend, 1, false);
-        single.InitializeParameters(1);
-        single.SetInput(input.AsSpan(0, info.InputSize), 1);
-        double latency = Time(options, () => single.Forward(1));
-        return new Row("FaceNetGen", entry.Name, n, 1 / forward, 1 / train, latency * 1000, info.MultiplyAdds);
-    }
-
-    private static Row OnnxRuntime(ModelEntry entry, Options options, bool profile)
-    {
-        var info = entry.Info;
-        string path = Path.Combine(Path.GetTempPath(), $"facenet-bench-{entry.Name}-{Environment.ProcessId}.onnx");
+        string onnxPath = Path.Combine(Path.GetTempPath(), $"facenet-bench-{entry.Name}-{Environment.ProcessId}.onnx");
+        SessionOptions? so = null;
+        InferenceSession? session = null;
+        TorchServer? torch = null;
         try
         {
-            using (var backend = new CpuBackend(1))
-            using (var model = entry.Create(backend, 1, false))
+            if (options.Onnx)
             {
-                model.InitializeParameters(1);
-                OnnxExport.Export(info, model.GetParameters(), path);
+                OnnxExport.Export(info, model.GetParameters(), onnxPath);
+                so = new SessionOptions { IntraOpNumThreads = options.Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+                session = new InferenceSession(onnxPath, so);
+                var batch = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, new DenseTensor<float>(input, new[] { n, info.InputChannels, info.InputHeight, info.InputWidth })) };
+                var one = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, new DenseTensor<float>(input.AsMemory(0, info.InputSize), new[] { 1, info.InputChannels, info.InputHeight, info.InputWidth })) };
+                var s1 = session;
+                contestants.Add(new(Ort, Figure.Forward, s => Turns.Slice(() => { using var r = s1.Run(batch); }, s), n));
+                contestants.Add(new(Ort, Figure.Latency, s => Turns.Slice(() => { using var r = s1.Run(one); }, s), 1));
+                if (options.Profile) OnnxProfile(onnxPath, so, batch, entry.Name, n, options.ProfileTop);
             }
-            using var so = new SessionOptions { IntraOpNumThreads = options.Threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-            using var session = new InferenceSession(path, so);
-            int n = options.Batch;
-            var batch = new DenseTensor<float>(Random(n * info.InputSize, 2), new[] { n, info.InputChannels, info.InputHeight, info.InputWidth });
-            var one = new DenseTensor<float>(Random(info.InputSize, 2), new[] { 1, info.InputChannels, info.InputHeight, info.InputWidth });
-            var inputs = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, batch) };
-            var single = new[] { NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, one) };
-            double forward = Time(options, () => { using var r = session.Run(inputs); }) / n;
-            double latency = Time(options, () => { using var r = session.Run(single); });
-            if (profile) OnnxProfile(path, so, inputs, entry.Name, n, options.ProfileTop);
-            return new Row("ONNX Runtime", entry.Name, n, 1 / forward, double.NaN, latency * 1000, info.MultiplyAdds);
+            if (options.Torch)
+            {
+                torch = TorchServer.Start(entry.Name, n, options.Threads);
+                if (torch is null) Console.WriteLine($"{entry.Name}: no PyTorch figures");
+                else
+                {
+                    var t = torch;
+                    contestants.Add(new(Torch, Figure.Forward, s => t.Slice(forward: true, s), n));
+                    contestants.Add(new(Torch, Figure.Train, s => t.Slice(forward: false, s), n));
+                }
+            }
+
+            // Warm-up: .NET compiles hot methods again, fully optimised, after some dozens of calls, and its first
+            // half-second of a large model runs at a third of its steady speed; the peers warm their caches.
+            foreach (var c in contestants) c.Slice(Math.Max(options.Slice, options.WarmupSeconds));
+            var clock = Stopwatch.StartNew();
+            for (int turn = 0; clock.Elapsed.TotalSeconds < options.Seconds || turn < options.MinTurns; turn++)
+            {
+                var parts = new List<string>();
+                foreach (var figure in new[] { Figure.Forward, Figure.Train, Figure.Latency })
+                {
+                    var group = contestants.Where(c => c.Figure == figure).ToList();
+                    if (turn % 2 == 1) group.Reverse();
+                    foreach (var c in group) c.Values.Add(c.Measure(options.Slice));
+                    string unit = figure == Figure.Latency ? "batch-1 ms" : figure == Figure.Train ? "train img/s" : "forward img/s";
+                    parts.Add($"{unit} " + string.Join(", ", contestants.Where(c => c.Figure == figure).Select(c => string.Format(CultureInfo.InvariantCulture, "{0} {1:F2}", c.Engine, c.Values[^1]))));
+                }
+                Console.WriteLine($"{entry.Name} turn {turn + 1}: {string.Join("; ", parts)}");
+            }
         }
         finally
         {
-            File.Delete(path);
+            torch?.Dispose();
+            session?.Dispose();
+            so?.Dispose();
+            File.Delete(onnxPath);
         }
+
+        double Median(string engine, Figure figure) =>
+            contestants.FirstOrDefault(c => c.Engine == engine && c.Figure == figure) is { } c ? Turns.Quantile(c.Values, 0.5) : double.NaN;
+        var rows = new[] { Ours, Ort, Torch }
+            .Where(e => contestants.Any(c => c.Engine == e))
+            .Select(e => new Row(e, entry.Name, n, Median(e, Figure.Forward), Median(e, Figure.Train), Median(e, Figure.Latency), info.MultiplyAdds))
+            .ToList();
+        foreach (var r in rows) Console.WriteLine(Format(r, peak));
+        return (rows, TurnRatios(entry.Name, contestants));
+    }
+
+    /// <summary>Our speed over each peer's, turn by turn (the slices of one turn ran seconds apart), summarised.</summary>
+    private static string TurnRatios(string model, List<Contestant> contestants)
+    {
+        var parts = new List<string>();
+        void Add(string label, string peer, Figure figure)
+        {
+            var ours = contestants.FirstOrDefault(c => c.Engine == Ours && c.Figure == figure);
+            var other = contestants.FirstOrDefault(c => c.Engine == peer && c.Figure == figure);
+            if (ours is null || other is null) return;
+            // Speeds: images per second divide ours by theirs; latencies theirs by ours.
+            var r = ours.Values.Zip(other.Values, (a, b) => figure == Figure.Latency ? b / a : a / b).ToList();
+            parts.Add(string.Format(CultureInfo.InvariantCulture, "{0} {1:F2} ({2:F2}–{3:F2}; {4:F2}–{5:F2})",
+                label, Turns.Quantile(r, 0.5), Turns.Quantile(r, 0.25), Turns.Quantile(r, 0.75), r.Min(), r.Max()));
+        }
+        Add("training ÷ PyTorch", Torch, Figure.Train);
+        Add("forward ÷ PyTorch", Torch, Figure.Forward);
+        Add("forward ÷ ONNX Runtime", Ort, Figure.Forward);
+        Add("batch-1 speed ÷ ONNX Runtime", Ort, Figure.Latency);
+        int turns = contestants.Count == 0 ? 0 : contestants[0].Values.Count;
+        return parts.Count == 0 ? "" : $"{model} ({turns} turns): {string.Join("; ", parts)}";
     }
 
     /// <summary>ONNX Runtime's own per-operator profile of a few batch runs, summed by operator type.</summary>
@@ -222,33 +246,6 @@ public static class ModelBench
         }
     }
 
-    private static IEnumerable<Row> Torch(Options options)
-    {
-        string script = Path.Combine(RepoRoot(), "bench", "torch_bench.py");
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, "--models", string.Join(",", options.Models), "--threads", options.Threads.ToString(CultureInfo.InvariantCulture), "--batch", options.Batch.ToString(CultureInfo.InvariantCulture), "--min-time", options.MinSeconds.ToString(CultureInfo.InvariantCulture) })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + python);
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            Console.WriteLine($"PyTorch benchmark failed (exit {p.ExitCode}): {stderr.Result.Trim()}");
-            yield break;
-        }
-        foreach (var line in stdout.Split('\n').Where(l => l.StartsWith('{')))
-        {
-            using var doc = JsonDocument.Parse(line);
-            var r = doc.RootElement;
-            yield return new Row("PyTorch " + (r.TryGetProperty("torch", out var v) ? v.GetString() : ""), r.GetProperty("model").GetString()!, r.GetProperty("batch").GetInt32(),
-                r.GetProperty("forwardImagesPerSecond").GetDouble(), r.GetProperty("trainImagesPerSecond").GetDouble(), double.NaN, r.GetProperty("multiplyAdds").GetInt64());
-        }
-    }
-
     /// <summary>Where the time of one forward and one training step goes, kernel by kernel (call order kept).</summary>
     private static void Profile(ModelEntry entry, Options options)
     {
@@ -289,14 +286,20 @@ public static class ModelBench
         Console.WriteLine(timing.Report(top: options.ProfileTop));
     }
 
-    private static string Format(Row r, double peak) =>
-        string.Format(CultureInfo.InvariantCulture, "{0,-14} {1,-5} fwd {2,8:F2} img/s ({3,5:F1}% peak)  train {4,8:F2} img/s ({5,5:F1}% peak)  batch-1 {6,7:F1} ms",
-            r.Engine, r.Model, r.ForwardImagesPerSecond, r.ForwardGflops / peak * 100, r.TrainImagesPerSecond, r.TrainGflops / peak * 100, r.LatencyMs);
+    private static string Format(Row r, double peak)
+    {
+        string train = double.IsNaN(r.TrainImagesPerSecond)
+            ? "train        —"
+            : string.Format(CultureInfo.InvariantCulture, "train {0,8:F2} img/s ({1,5:F1}% peak)", r.TrainImagesPerSecond, r.TrainGflops / peak * 100);
+        string latency = double.IsNaN(r.LatencyMs) ? "" : string.Format(CultureInfo.InvariantCulture, "  batch-1 {0,7:F1} ms", r.LatencyMs);
+        return string.Format(CultureInfo.InvariantCulture, "{0,-14} {1,-5} fwd {2,8:F2} img/s ({3,5:F1}% peak)  {4}{5}",
+            r.Engine, r.Model, r.ForwardImagesPerSecond, r.ForwardGflops / peak * 100, train, latency);
+    }
 
     private static string Table(List<Row> rows, double peak, Options options)
     {
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine(string.Format(CultureInfo.InvariantCulture, "| model | engine | forward img/s | forward GFLOP/s | % FMA peak | train img/s | train GFLOP/s | % FMA peak | batch-1 ms |"));
+        sb.AppendLine("| model | engine | forward img/s | forward GFLOP/s | % FMA peak | train img/s | train GFLOP/s | % FMA peak | batch-1 ms |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows.OrderBy(r => options.Models.IndexOf(r.Model)).ThenBy(r => r.Engine, StringComparer.Ordinal))
         {
@@ -307,42 +310,7 @@ public static class ModelBench
                 double.IsNaN(r.TrainImagesPerSecond) ? "—" : (r.TrainGflops / peak * 100).ToString("F1", CultureInfo.InvariantCulture) + "%",
                 double.IsNaN(r.LatencyMs) ? "—" : r.LatencyMs.ToString("F1", CultureInfo.InvariantCulture)));
         }
-        foreach (var model in options.Models)
-        {
-            var ours = rows.FirstOrDefault(r => r.Model == model && r.Engine == "FaceNetGen");
-            var torch = rows.FirstOrDefault(r => r.Model == model && r.Engine.StartsWith("PyTorch", StringComparison.Ordinal));
-            var ort = rows.FirstOrDefault(r => r.Model == model && r.Engine == "ONNX Runtime");
-            if (ours is null) continue;
-            var parts = new List<string>();
-            if (torch is not null) parts.Add(string.Format(CultureInfo.InvariantCulture, "training {0:F2}x PyTorch, forward {1:F2}x PyTorch", ours.TrainImagesPerSecond / torch.TrainImagesPerSecond, ours.ForwardImagesPerSecond / torch.ForwardImagesPerSecond));
-            if (ort is not null) parts.Add(string.Format(CultureInfo.InvariantCulture, "forward {0:F2}x ONNX Runtime, batch-1 latency {1:F2}x ONNX Runtime's", ours.ForwardImagesPerSecond / ort.ForwardImagesPerSecond, ours.LatencyMs / ort.LatencyMs));
-            if (parts.Count > 0) sb.AppendLine($"{model}: {string.Join("; ", parts)}");
-        }
         return sb.ToString();
-    }
-
-    /// <summary>
-    /// Seconds per call: warm-up, then repeated until both the iteration count and the minimum time are reached. The
-    /// warm-up lasts at least <see cref="Options.WarmupSeconds"/> as well as <see cref="Options.Warmup"/> calls, for
-    /// every engine: .NET compiles hot methods again, fully optimised, only after some dozens of calls, and its first
-    /// half-second of a large model runs at a third of its steady speed.
-    /// </summary>
-    private static double Time(Options options, Action action)
-    {
-        var warm = Stopwatch.StartNew();
-        for (int i = 0; i < options.Warmup || warm.Elapsed.TotalSeconds < options.WarmupSeconds; i++) action();
-        var sw = Stopwatch.StartNew();
-        int iterations = 0;
-        double best = double.MaxValue;
-        while (iterations < options.Iterations || sw.Elapsed.TotalSeconds < options.MinSeconds)
-        {
-            var one = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, one.Elapsed.TotalSeconds);
-            iterations++;
-        }
-        // The mean, not the best: sustained throughput is what a user sees.
-        return sw.Elapsed.TotalSeconds / iterations;
     }
 
     internal static float[] Random(int length, ulong seed, float scale = 1f)
@@ -365,15 +333,14 @@ public static class ModelBench
         public List<string> Models { get; private set; } = new() { "NN2", "NN4", "NNS2" };
         public int Batch { get; private set; } = 16;
         public int Threads { get; private set; } = Environment.ProcessorCount;
-        public int Warmup { get; private set; } = 2;
-        public double WarmupSeconds { get; private set; } = 1.5;
-        public int Iterations { get; private set; } = 3;
-        public double MinSeconds { get; private set; } = 3;
+        public double Slice { get; private set; } = 2;
+        public double Seconds { get; private set; } = 120;
+        public int MinTurns { get; private set; } = 3;
+        public double WarmupSeconds { get; private set; } = 2;
         public bool Torch { get; private set; } = true;
         public bool Onnx { get; private set; } = true;
         public bool Profile { get; private set; }
         public int ProfileTop { get; private set; } = 25;
-        public int Repeat { get; private set; } = 1;
 
         public static Options Parse(string[] args)
         {
@@ -386,17 +353,20 @@ public static class ModelBench
                     case "--models": o.Models = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(); break;
                     case "--batch": o.Batch = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--iters": o.Iterations = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--min-time": o.MinSeconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--slice": o.Slice = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--seconds": o.Seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                    case "--turns": o.MinTurns = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                     case "--no-torch": o.Torch = false; break;
                     case "--no-onnx": o.Onnx = false; break;
                     case "--profile": o.Profile = true; break;
-                    case "--repeat": o.Repeat = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                     case "--top": o.ProfileTop = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                    case "--quick": o.Warmup = 1; o.WarmupSeconds = 0; o.Iterations = 1; o.MinSeconds = 0; o.Batch = 4; break;
+                    case "--quick": o.Batch = 4; o.Slice = 0.05; o.Seconds = 0; o.MinTurns = 1; o.WarmupSeconds = 0; break;
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }
+            if (o.Threads < 1) throw new ArgumentException("--threads must be at least 1");
+            if (o.Torch && o.Batch < 3) throw new ArgumentException("--batch must be at least 3 (PyTorch's loss forms triplets within the batch)");
+            if (!(o.Slice > 0) || o.Seconds < 0 || o.MinTurns < 1) throw new ArgumentException("--slice must be positive, --seconds not negative, --turns at least 1");
             return o;
         }
     }

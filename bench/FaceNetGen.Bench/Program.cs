@@ -46,7 +46,7 @@ public static class Program
             case "versus":
                 return VersusBench.Run(args.Skip(1).ToArray());
             default:
-                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--repeat N] [--profile] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P] [--cold]|siblings [--warm]|pool [--cold]|linear [--shape IN,OUT] [--batch N]|ab [--model NN4] [--batch 16] [--seconds 30] [--a SETTINGS] [--b SETTINGS] [--forward]|versus [--model NN4] [--batch 16] [--threads N] [--seconds 120] [--slice 2] [--forward]]");
+                Console.Error.WriteLine("usage: bench [models [--models NN2,NN4,NNS2] [--batch 16] [--threads N] [--seconds 120] [--slice 2] [--turns 3] [--profile [--top N]] [--no-torch] [--no-onnx] [--quick]|peak|gemm|conv [--shape C,H,W,OC,K,S,P] [--cold]|siblings [--warm]|pool [--cold]|linear [--shape IN,OUT] [--batch N]|ab [--model NN4] [--batch 16] [--seconds 30] [--a SETTINGS] [--b SETTINGS] [--forward]|versus [--model NN4] [--batch 16] [--threads N] [--seconds 120] [--slice 2] [--forward]]");
                 return 2;
         }
     }

@@ -53,7 +53,7 @@ internal static class VersusBench
         string what = forward ? "forward passes" : "training steps (forward, backward, AdaGrad)";
         Console.WriteLine($"{model}, batch {batch}, {threads} threads, {what}: FaceNetGen ({backend.Description}) and {torch.Framework} take turns in slices of {slice:G} s for {seconds:G} s");
         // Warm-up: .NET compiles hot methods again, fully optimised, after some dozens of calls.
-        Slice(step, Math.Max(slice, 2));
+        Turns.Slice(step, Math.Max(slice, 2));
         torch.Slice(forward, Math.Max(slice, 2));
 
         var ours = new List<double>();
@@ -64,137 +64,21 @@ internal static class VersusBench
             // Which goes first alternates, so that neither always follows the other.
             if (pair % 2 == 0)
             {
-                ours.Add(batch * Slice(step, slice));
+                ours.Add(batch * Turns.Slice(step, slice));
                 theirs.Add(batch * torch.Slice(forward, slice));
             }
             else
             {
                 theirs.Add(batch * torch.Slice(forward, slice));
-                ours.Add(batch * Slice(step, slice));
+                ours.Add(batch * Turns.Slice(step, slice));
             }
         }
         var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
-        Console.WriteLine($"pairs: {ratios.Count}; images/s, median of the slices: FaceNetGen {Quantile(ours, 0.5):F2}, PyTorch {Quantile(theirs, 0.5):F2}");
-        Console.WriteLine($"FaceNetGen's speed over PyTorch's, median of the pairs: {Quantile(ratios, 0.5):F3} (quartiles {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3}, range {ratios.Min():F3}–{ratios.Max():F3})");
+        Console.WriteLine($"pairs: {ratios.Count}; images/s, median of the slices: FaceNetGen {Turns.Quantile(ours, 0.5):F2}, PyTorch {Turns.Quantile(theirs, 0.5):F2}");
+        Console.WriteLine($"FaceNetGen's speed over PyTorch's, median of the pairs: {Turns.Quantile(ratios, 0.5):F3} (quartiles {Turns.Quantile(ratios, 0.25):F3}–{Turns.Quantile(ratios, 0.75):F3}, range {ratios.Min():F3}–{ratios.Max():F3})");
         int third = Math.Max(1, ratios.Count / 3);
         var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
-        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Quantile(l, 0.5).ToString("F3", CultureInfo.InvariantCulture))));
+        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Turns.Quantile(l, 0.5).ToString("F3", CultureInfo.InvariantCulture))));
         return 0;
-    }
-
-    /// <summary>Steps per second over whole steps run for at least <paramref name="seconds"/>.</summary>
-    private static double Slice(Action step, double seconds)
-    {
-        long start = Stopwatch.GetTimestamp();
-        int steps = 0;
-        double elapsed;
-        do
-        {
-            step();
-            steps++;
-            elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-        while (elapsed < seconds);
-        return steps / elapsed;
-    }
-
-    private static double Quantile(List<double> values, double q)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        double pos = q * (v.Length - 1);
-        int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
-        return v[lo] + (v[hi] - v[lo]) * (pos - lo);
-    }
-
-    /// <summary>bench/torch_bench.py --serve: one model loaded, timed slices on request.</summary>
-    private sealed class TorchServer : IDisposable
-    {
-        private readonly Process _process;
-        private readonly Task<string> _stderr;
-
-        private TorchServer(Process process, string framework)
-        {
-            _process = process;
-            _stderr = process.StandardError.ReadToEndAsync();
-            Framework = framework;
-        }
-
-        public string Framework { get; private set; }
-
-        public static TorchServer? Start(string model, int batch, int threads)
-        {
-            string script = Path.Combine(ModelBench.RepoRoot(), "bench", "torch_bench.py");
-            string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-            var psi = new ProcessStartInfo(python)
-            {
-                RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            };
-            foreach (var a in new[] { script, "--serve", "--models", model, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture) })
-            {
-                psi.ArgumentList.Add(a);
-            }
-            Process process;
-            try
-            {
-                process = Process.Start(psi) ?? throw new InvalidOperationException("no process");
-            }
-            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-                Console.WriteLine($"could not start {python} {script}: {e.Message}");
-                return null;
-            }
-            var server = new TorchServer(process, "PyTorch");
-            string? line = server.ReadReply();
-            if (line is null)
-            {
-                Console.WriteLine($"the PyTorch peer did not start (exit {(process.WaitForExit(10_000) ? process.ExitCode : -1)}): {server._stderr.Result.Trim()}");
-                server.Dispose();
-                return null;
-            }
-            using var doc = JsonDocument.Parse(line);
-            server.Framework = doc.RootElement.TryGetProperty("framework", out var f) ? f.GetString() ?? "PyTorch" : "PyTorch";
-            return server;
-        }
-
-        /// <summary>Steps per second of one slice of whole steps lasting at least <paramref name="seconds"/>.</summary>
-        public double Slice(bool forward, double seconds)
-        {
-            _process.StandardInput.WriteLine((forward ? "forward " : "train ") + seconds.ToString("R", CultureInfo.InvariantCulture));
-            _process.StandardInput.Flush();
-            string line = ReadReply() ?? throw new InvalidOperationException($"the PyTorch peer stopped: {_stderr.Result.Trim()}");
-            using var doc = JsonDocument.Parse(line);
-            var r = doc.RootElement;
-            if (r.TryGetProperty("error", out var error)) throw new InvalidOperationException("the PyTorch peer: " + error.GetString());
-            return r.GetProperty("steps").GetInt32() / r.GetProperty("seconds").GetDouble();
-        }
-
-        /// <summary>The next JSON line on the peer's stdout (anything else it prints is skipped), or null at its end.</summary>
-        private string? ReadReply()
-        {
-            string? line;
-            while ((line = _process.StandardOutput.ReadLine()) is not null)
-            {
-                if (line.StartsWith('{')) return line;
-            }
-            return null;
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.StandardInput.WriteLine("quit");
-                    _process.StandardInput.Flush();
-                    if (!_process.WaitForExit(10_000)) _process.Kill();
-                }
-            }
-            catch (IOException)
-            {
-                // The peer already closed its end.
-            }
-            _process.Dispose();
-        }
     }
 }
