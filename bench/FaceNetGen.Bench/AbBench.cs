@@ -14,7 +14,7 @@ namespace FaceNetGen.Bench;
 /// </summary>
 internal static class AbBench
 {
-    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct, bool Taps, int Batch)
+    private sealed record Setting(string Text, int Threads, SimdLevel? Simd, bool Winograd, bool Direct, bool Taps, int Batch, double FlopNs = CpuBackend.NanosecondsPerFlop)
     {
         public static Setting Parse(string text, int threads, int batch)
         {
@@ -30,6 +30,7 @@ internal static class AbBench
                     "taps" => s with { Taps = OnOff(part, value) },
                     "threads" => s with { Threads = Positive(part, value) },
                     "batch" => s with { Batch = Positive(part, value) },
+                    "flopns" => s with { FlopNs = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double ns) && ns > 0 ? ns : throw new ArgumentException($"setting '{part}': a positive number of nanoseconds") },
                     "simd" => s with
                     {
                         Simd = value switch
@@ -41,7 +42,7 @@ internal static class AbBench
                             _ => throw new ArgumentException($"setting '{part}': simd is 512, 256, 128 or scalar"),
                         },
                     },
-                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, taps, simd, threads, batch)"),
+                    _ => throw new ArgumentException($"unknown setting '{kv[0]}' in '{text}' (winograd, direct, taps, simd, threads, batch, flopns)"),
                 };
             }
             return s;
@@ -59,7 +60,7 @@ internal static class AbBench
             _ => throw new ArgumentException($"setting '{part}': use on or off"),
         };
 
-        public CpuBackend Create() => new(Threads, Simd, Winograd, Direct) { Taps = Taps };
+        public CpuBackend Create() => new(Threads, Simd, Winograd, Direct) { Taps = Taps, FlopNanoseconds = FlopNs };
     }
 
     public static int Run(string[] args)

@@ -305,7 +305,21 @@ public sealed unsafe partial class CpuBackend : HostBackend
     }
 
     // Rough single-core costs, to decide whether a kernel call is worth spreading over the workers.
-    internal const double NanosecondsPerFlop = 0.01;
+
+    /// <summary>
+    /// Deliberately high (a core does about 0.01 ns a flop on a large GEMM): with the workers spinning between
+    /// kernels, splitting pays off for calls far shorter than <see cref="WorkerPool.MinParallelNanoseconds"/>, so
+    /// that every multiplying kernel of more than about 67 K multiply-adds spreads. In-process A/Bs of the forward
+    /// pass at batch 1 against 0.01: NNS2 0.944 (0.03), 0.931 (0.05), then 0.972 and 0.979 more for 0.1 and 0.3;
+    /// NN4 0.955 (0.05) and 0.993 more for 0.2; NN2 level (0.997); training at batch 16 level (NN4 0.997, NNS2 0.990).
+    /// </summary>
+    internal const double NanosecondsPerFlop = 0.3;
+
+    /// <summary>
+    /// The single-core cost of a flop that the kernels estimate their calls with, against
+    /// <see cref="WorkerPool.MinParallelNanoseconds"/>, to decide whether to wake the workers.
+    /// </summary>
+    internal double FlopNanoseconds { get; init; } = NanosecondsPerFlop;
     internal const double NanosecondsPerFloat = 0.25;
 
     /// <summary>Splits [0, count) into <paramref name="parts"/> near-equal static ranges.</summary>

@@ -55,7 +55,7 @@ public sealed unsafe partial class CpuBackend
             _zStride = zStride;
             _keep = keep || conv.OutSize > ConvPoolScratchFloats;
             owner._direct.Prepare(conv, x, w, b, y, relu, conv.OutSize);
-            owner._pool.Run(this, n, 2.0 * conv.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, n, 2.0 * conv.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)

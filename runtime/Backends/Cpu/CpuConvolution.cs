@@ -289,7 +289,7 @@ public sealed unsafe partial class CpuBackend
                 _rowBands = Math.Max(1, bands);
             }
             _rowsPerBand = Gemm.RoundUp((_rows + _rowBands - 1) / _rowBands, 8);
-            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.InC * g.KernelH * g.KernelW * _rows * hw * n * NanosecondsPerFlop);
+            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * g.InC * g.KernelH * g.KernelW * _rows * hw * n * owner.FlopNanoseconds);
         }
 
         internal const int MinRowsPerBand = 32;
@@ -426,7 +426,7 @@ public sealed unsafe partial class CpuBackend
                 _rowBands = owner.Threads;
             }
             _rowsPerBand = Gemm.RoundUp((k + _rowBands - 1) / _rowBands, 8);
-            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * k * rows * hw * n * NanosecondsPerFlop);
+            owner._pool.Run(this, _plan.Items * _rowBands, 2.0 * k * rows * hw * n * owner.FlopNanoseconds);
         }
 
         private int _rowBands, _rowsPerBand;
@@ -614,7 +614,7 @@ public sealed unsafe partial class CpuBackend
             var g = _g;
             int k = g.InC * g.KernelH * g.KernelW;
             for (int p = 0; p < _parts; p++) owner.Partial(p).Ensure((long)k * _total + _total);
-            owner._pool.Run(this, _parts, 2.0 * k * _total * g.OutH * g.OutW * _n * NanosecondsPerFlop);
+            owner._pool.Run(this, _parts, 2.0 * k * _total * g.OutH * g.OutW * _n * owner.FlopNanoseconds);
             // Reduce in item order, a block of rows per worker: acc_0 += Σ_p acc_p (vector adds), then
             // dw[oc, kk] (=|+=) acc_0[kk, oc] (a transposed store or add); db[oc] (=|+=) Σ_p acc_p[K, oc] on this thread.
             float* total = owner.Partial(0).Pointer;
@@ -890,7 +890,7 @@ public sealed unsafe partial class CpuBackend
             int k = g.InC * g.KernelH * g.KernelW;
             _items = Math.Max(1, Math.Min(owner.Threads, k / owner.MR));
             _rowsPerItem = Gemm.RoundUp((k + _items - 1) / _items, owner.MR);
-            owner._pool.Run(this, _items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, _items, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)

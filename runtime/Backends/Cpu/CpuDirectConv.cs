@@ -56,7 +56,7 @@ public sealed unsafe partial class CpuBackend
         public void Run(in ConvGeometry g, int n, float* x, float* w, float* b, float* y, bool relu, long yStride)
         {
             Prepare(g, x, w, b, y, relu, yStride);
-            owner._pool.Run(this, n * _bands, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, n * _bands, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         /// <summary>Sets up a call (the weights transposed, the bands planned) without running it: <see cref="Band"/> then runs its pieces.</summary>

@@ -87,20 +87,20 @@ public sealed unsafe partial class CpuBackend
                 _packed = owner._shared.Ensure((long)inF * Lanes);
                 Transpose(x, n, inF, inF, _packed, Lanes, add: false);
                 _items = Math.Min(owner.Threads, Math.Max(1, outF / (4 * Rows)));
-                owner._pool.Run(this, _items, 2.0 * Lanes * inF * outF * NanosecondsPerFlop);
+                owner._pool.Run(this, _items, 2.0 * Lanes * inF * outF * owner.FlopNanoseconds);
                 return;
             }
             if (n <= SmallBatch)
             {
                 _items = Math.Min(owner.Threads, Math.Max(1, outF / 16));
-                owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
+                owner._pool.Run(this, _items, 2.0 * n * inF * outF * owner.FlopNanoseconds);
                 return;
             }
             _packed = owner._shared.Ensure(Gemm.PackedSize(inF, n, owner.NR));
             _yt = owner._shared2.Ensure((long)outF * n);
             Gemm.PackBTransposed(inF, n, x, inF, _packed, owner.NR);
             _items = Math.Min(owner.Threads, (outF + owner.MR - 1) / owner.MR);
-            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)
@@ -230,7 +230,7 @@ public sealed unsafe partial class CpuBackend
             _dx = dx;
             _accumulate = accumulate;
             _items = Math.Min(owner.Threads, (inF + owner.NR - 1) / owner.NR);
-            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)
@@ -270,7 +270,7 @@ public sealed unsafe partial class CpuBackend
             _packed = owner._shared.Ensure(Gemm.PackedSize(n, inF, owner.NR));
             Gemm.PackB(n, inF, x, inF, _packed, owner.NR);
             _items = Math.Min(owner.Threads, (outF + owner.MR - 1) / owner.MR);
-            owner._pool.Run(this, _items, 2.0 * n * inF * outF * NanosecondsPerFlop);
+            owner._pool.Run(this, _items, 2.0 * n * inF * outF * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)

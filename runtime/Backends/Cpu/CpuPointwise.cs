@@ -50,7 +50,7 @@ public sealed unsafe partial class CpuBackend
             _yStride = yStride;
             _relu = relu;
             _chunks = (g.OutH * g.OutW + Chunk - 1) / Chunk;
-            owner._pool.Run(this, n * _chunks, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, n * _chunks, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)

@@ -314,7 +314,7 @@ public sealed unsafe partial class CpuBackend
             G = g;
             N = n;
             _parts = Owner.TapParts(g.OutC);
-            Owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            Owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * Owner.FlopNanoseconds);
         }
 
         /// <summary>Part <paramref name="index"/>'s rows, the map's positions, the batch's columns, and the worker's scratch.</summary>

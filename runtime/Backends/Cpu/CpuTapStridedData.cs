@@ -42,7 +42,7 @@ public sealed unsafe partial class CpuBackend
             _dx = dx;
             _accumulate = accumulate;
             _parts = owner.TapParts(g.InC);
-            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, _parts, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)

@@ -236,7 +236,7 @@ public sealed unsafe partial class CpuBackend
             _u = owner._shared.Ensure((_f4 ? 36L : 16L) * FilterPlane(g));
             _filters.Run(g, w, _u, transposed, _f4);
             if (lanes) _lanes.Run(g, n, x, _u, b, y, relu, accumulate, _yStride);
-            else owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            else owner._pool.Run(this, _plan.Items, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         /// <summary>

@@ -174,7 +174,7 @@ public sealed unsafe partial class CpuBackend
             _ocParts = OcParts(g, n);
             _xt = owner._lanes.Ensure(Groups(n) * g.InC * _planeFloats);
             _planes.Run(n, g.InC, g.InH, g.InW, g.InSize, x, _xt, _step * tilesH + halo, _wp, g.PadH);
-            owner._pool.Run(this, Groups(n) * _chunks * _ocParts, 2.0 * g.MultiplyAdds * n * NanosecondsPerFlop);
+            owner._pool.Run(this, Groups(n) * _chunks * _ocParts, 2.0 * g.MultiplyAdds * n * owner.FlopNanoseconds);
         }
 
         public void Execute(int index, int worker)
