@@ -28,6 +28,11 @@ public class CpuKernelAgreementTests
         Conv(70, 3, 3, 24, 1, 1, 0),    // pointwise on a tiny map, 64+ input channels: the data pass splits dx's channels across threads
         Conv(150, 4, 4, 20, 1, 1, 0),   // pointwise on a small map, more input channels than a data band of several images
         Conv(50, 9, 9, 12, 3, 2, 1),    // stride 2 with more column-matrix rows than the data pass folds back at a time
+        // One image of at most 12 positions (a batch-1 embedding's last stages): one panel of columns, the output
+        // channels split across the threads in bands.
+        Conv(70, 3, 3, 70, 3, 1, 1),
+        Conv(80, 3, 3, 70, 1, 1, 0),
+        Conv(65, 4, 3, 66, 3, 1, 1),
     };
 
     private static ConvGeometry Conv(int c, int h, int w, int k, int kernel, int stride, int pad)
@@ -49,6 +54,7 @@ public class CpuKernelAgreementTests
             yield return new object[] { b[0], b[1], 12, 7 };
             yield return new object[] { b[0], b[1], 13, 5 };
             yield return new object[] { b[0], b[1], 14, 7 };
+            foreach (int dots in new[] { 15, 16, 17 }) yield return new object[] { b[0], b[1], dots, 1 };
         }
     }
 
@@ -411,7 +417,7 @@ public class CpuKernelAgreementTests
         {
             (24, 6, 6, new[] { 10, 40, 7 }, 3), (20, 3, 3, new[] { 70, 9 }, 16), (9, 13, 11, new[] { 5, 3, 17 }, 2),
             (33, 30, 30, new[] { 4, 20 }, 2), (70, 3, 3, new[] { 24, 48, 8 }, 7), (6, 5, 5, Enumerable.Repeat(3, CpuBackend.MaxSiblings + 1).ToArray(), 2),
-            (300, 6, 6, new[] { 16, 40, 9 }, 5),
+            (300, 6, 6, new[] { 16, 40, 9 }, 5), (100, 3, 3, new[] { 48, 40, 7 }, 1),
         })
         {
             var g = outs.Select(k => Conv(c, h, w, k, 1, 1, 0)).ToArray();
