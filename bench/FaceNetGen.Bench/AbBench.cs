@@ -140,11 +140,8 @@ internal static class AbBench
         var ratios = timesB.Zip(timesA, (tb, ta) => tb / ta).ToList();
         string unit = forward ? "pass" : "step";
         Console.WriteLine($"pairs: {timesA.Count}; median ms per {unit}: A {Median(timesA) * a.Batch * 1e3:F2}, B {Median(timesB) * b.Batch * 1e3:F2}; per image: A {Median(timesA) * 1e3:F3}, B {Median(timesB) * 1e3:F3}");
-        Console.WriteLine($"B's time per image over A's, median of the pairs: {Median(ratios):F4} (quartiles {Quantile(ratios, 0.25):F4}–{Quantile(ratios, 0.75):F4})");
-        // Thirds of the run: a ratio that holds across the machine's phases is the same in each.
-        int third = Math.Max(1, ratios.Count / 3);
-        var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
-        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Median(l).ToString("F4", CultureInfo.InvariantCulture))));
+        Console.WriteLine($"B's time per image over A's, median of the pairs: {Median(ratios):F4} (quartiles {Turns.Quantile(ratios, 0.25):F4}–{Turns.Quantile(ratios, 0.75):F4})");
+        Console.WriteLine("by thirds of the run: " + Turns.Thirds(ratios, "F4"));
         return 0;
     }
 
@@ -159,6 +156,4 @@ internal static class AbBench
     }
 
     private static double Median(List<double> values) => Turns.Quantile(values, 0.5);
-
-    private static double Quantile(List<double> values, double q) => Turns.Quantile(values, q);
 }

@@ -30,4 +30,15 @@ internal static class Turns
         int lo = (int)Math.Floor(pos), hi = (int)Math.Ceiling(pos);
         return v[lo] + (v[hi] - v[lo]) * (pos - lo);
     }
+
+    /// <summary>
+    /// The medians of the first, second and last third of <paramref name="ratios"/> (in run order), formatted: a ratio
+    /// that holds across the machine's phases is the same in each.
+    /// </summary>
+    public static string Thirds(List<double> ratios, string format)
+    {
+        int third = Math.Max(1, ratios.Count / 3);
+        var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
+        return string.Join(", ", thirds.Select(l => Quantile(l, 0.5).ToString(format, System.Globalization.CultureInfo.InvariantCulture)));
+    }
 }

@@ -76,9 +76,7 @@ internal static class VersusBench
         var ratios = ours.Zip(theirs, (a, b) => a / b).ToList();
         Console.WriteLine($"pairs: {ratios.Count}; images/s, median of the slices: FaceNetGen {Turns.Quantile(ours, 0.5):F2}, PyTorch {Turns.Quantile(theirs, 0.5):F2}");
         Console.WriteLine($"FaceNetGen's speed over PyTorch's, median of the pairs: {Turns.Quantile(ratios, 0.5):F3} (quartiles {Turns.Quantile(ratios, 0.25):F3}–{Turns.Quantile(ratios, 0.75):F3}, range {ratios.Min():F3}–{ratios.Max():F3})");
-        int third = Math.Max(1, ratios.Count / 3);
-        var thirds = Enumerable.Range(0, 3).Select(t => ratios.Skip(t * third).Take(t == 2 ? int.MaxValue : third).ToList()).Where(l => l.Count > 0);
-        Console.WriteLine("by thirds of the run: " + string.Join(", ", thirds.Select(l => Turns.Quantile(l, 0.5).ToString("F3", CultureInfo.InvariantCulture))));
+        Console.WriteLine("by thirds of the run: " + Turns.Thirds(ratios, "F3"));
         return 0;
     }
 }
